@@ -1,0 +1,146 @@
+"""The `hookline` command: serve, web, worker, migrate, users create.
+
+`hookline serve` is the embedded default: migrations, web and an in-process worker
+in one process on SQLite. Production runs `web`, `worker` and `release` (= migrate)
+as separate processes configured by the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from app.settings import Settings, SettingsError
+
+cli = typer.Typer(help="Hookline: webhook-triggered workflows.", no_args_is_help=True)
+users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
+
+PortOption = Annotated[
+    int | None, typer.Option("--port", help="Port to listen on (default: $PORT or 8000).")
+]
+HostOption = Annotated[str | None, typer.Option("--host", help="Interface (default: $HOST).")]
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a readable message and exit code 2."""
+    try:
+        return Settings()
+    except (SettingsError, ValidationError) as exc:
+        typer.echo(f"Configuration problem: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.app.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _serve_http(
+    settings: Settings, *, embedded_worker: bool, host: str | None, port: int | None
+) -> None:
+    import uvicorn
+
+    from app.web.asgi import create_app
+
+    app = create_app(settings, embedded_worker=embedded_worker)
+    uvicorn.run(
+        app,
+        host=host or settings.app.host,
+        port=port or settings.app.port,
+        log_level=settings.app.log_level.lower(),
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
+
+
+@cli.command()
+def serve(port: PortOption = None, host: HostOption = None) -> None:
+    """Run everything in one process: migrations, web, worker and sweeper (embedded default)."""
+    settings = load_settings()
+    _configure_logging(settings)
+    from app.store.migrate import upgrade_to_head
+
+    upgrade_to_head(settings.database.url)
+    base = settings.app.public_base_url
+    typer.echo(f"Hookline is starting on {base} (database: {settings.database.url})")
+    _serve_http(settings, embedded_worker=True, host=host, port=port)
+
+
+@cli.command()
+def web(port: PortOption = None, host: HostOption = None) -> None:
+    """Run only the web process (pair it with `hookline worker` and a shared broker)."""
+    settings = load_settings()
+    _configure_logging(settings)
+    _serve_http(settings, embedded_worker=False, host=host, port=port)
+
+
+@cli.command()
+def worker(
+    threads: Annotated[int | None, typer.Option(help="Worker threads (default 8).")] = None,
+) -> None:
+    """Run a Dramatiq worker (and the sweeper) for a Redis or RabbitMQ broker."""
+    settings = load_settings()
+    _configure_logging(settings)
+    if settings.broker.kind == "stub":
+        typer.echo(
+            "BROKER_URL is not set: a separate worker needs a shared broker (redis:// or "
+            "amqp://). For a single process, run `hookline serve`.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    from app.worker.process import run_worker_process
+
+    run_worker_process(settings, threads=threads or settings.broker.worker_threads)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations (the Procfile's release phase)."""
+    settings = load_settings()
+    _configure_logging(settings)
+    from app.store.migrate import upgrade_to_head
+
+    upgrade_to_head(settings.database.url)
+    typer.echo("Database is up to date.")
+
+
+@users_cli.command("create")
+def create_user_command(
+    email: str,
+    api_token: Annotated[
+        bool, typer.Option("--api-token", help="Also print a new API token.")
+    ] = False,
+    password: Annotated[
+        str | None, typer.Option(help="Password for signing in (else: set one on sign-up).")
+    ] = None,
+) -> None:
+    """Create a user; with --api-token, print a new API token (shown once)."""
+    settings = load_settings()
+    from app.store.migrate import upgrade_to_head
+    from app.store.user_admin import create_user_with_token
+
+    upgrade_to_head(settings.database.url)
+    try:
+        token = asyncio.run(
+            create_user_with_token(settings, email=email, password=password, with_token=api_token)
+        )
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Created user {email}.")
+    if token:
+        typer.echo(f"API token (shown once, keep it safe): {token}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,211 @@
+"""The "Send an HTTP request" action: its config, template rendering and result.
+
+The URL, each header and the body are templates over the run's data. JSON bodies are
+rendered with values escaped as JSON (exact decimals kept); everything is sent through
+the one guarded outbound client, and the answer becomes `steps[i].response` for later steps.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.integrations.base import ActionContext, ActionResult, ActionType
+from app.integrations.outbound_client import (
+    BlockedDestination,
+    OutboundError,
+    OutboundPolicy,
+    send_request,
+)
+from app.integrations.request_rendering import (
+    FieldProblem,
+    TemplateRenderer,
+    render_body,
+    render_headers,
+)
+from app.integrations.response_summary import display_request, summarize_response
+from app.workflows.templating import check_template
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TEMPLATE_PART = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_PLACEHOLDER = "placeholder"
+
+HELP = """\
+Sends one HTTP request to another service, for example to post a message to a chat \
+channel or create a record in a spreadsheet API.
+
+Write {{ trigger.body.field }} anywhere in the address, a header or the body to use data \
+from the webhook that started the run, or {{ steps[0].response.body.id }} to use what an \
+earlier step got back. A body that looks like JSON is filled in safely: quotes and special \
+characters in the data are escaped and numbers keep every digit.
+
+Any 2xx answer counts as success. Other answers, timeouts and unreachable addresses mark \
+the step as failed, with the reason shown in the run. Hookline never calls private or \
+local network addresses unless the operator allowed them."""
+
+
+class HttpRequestConfig(BaseModel):
+    """What the user fills in for an HTTP request step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "POST"
+    url: str = Field(min_length=1, max_length=8000, examples=["https://api.example.com/items"])
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | dict[str, Any] | list[Any] | None = None
+    timeout_seconds: float | None = Field(default=None, gt=0, le=600)
+    strict_templates: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_web_address(cls, url: str) -> str:
+        problem = describe_url_problem(url.strip(), templated="{" in url)
+        if problem is not None:
+            raise ValueError(problem)
+        return url.strip()
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names_are_valid(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name in headers:
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(
+                    f'"{name}" is not a valid header name (use letters, digits and dashes).'
+                )
+        return headers
+
+
+def describe_url_problem(url: str, *, templated: bool) -> str | None:
+    """Say what is wrong with a web address, or None; template parts count as filled in."""
+    candidate = _TEMPLATE_PART.sub(_PLACEHOLDER, url) if templated else url
+    if templated and candidate.startswith(_PLACEHOLDER):
+        return None  # the whole address comes from the data; checked again when it runs
+    parts = urlsplit(candidate)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "The address must start with http:// or https://."
+    if not parts.hostname:
+        return "The address must include a host name, like https://api.example.com/."
+    if not templated:
+        try:
+            parts.port  # noqa: B018 - reading it validates the port
+        except ValueError:
+            return "The port in the address must be a number between 0 and 65535."
+    return None
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A fully rendered request, ready to send and to show."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: str | None
+
+
+class HttpRequestAction(ActionType[HttpRequestConfig]):
+    """Built-in action: send an HTTP request built from templates."""
+
+    type_name = "http_request"
+    title = "Send an HTTP request"
+    help = HELP
+    config_model = HttpRequestConfig
+
+    def validate_templates(self, config: HttpRequestConfig) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        for field, source in _templated_fields(config):
+            problem = check_template(source)
+            if problem is not None:
+                problems.setdefault(field, problem)
+        return problems
+
+    async def execute(self, config: HttpRequestConfig, ctx: ActionContext) -> ActionResult:
+        started = time.monotonic()
+        on_missing = "error" if config.strict_templates else ctx.on_missing
+        renderer = TemplateRenderer(ctx.template_context, on_missing)
+        try:
+            prepared = prepare_request(config, renderer)
+        except FieldProblem as problem:
+            return _failed(problem.message, None, renderer.warnings, started)
+        request_display = display_request(
+            prepared.method, prepared.url, prepared.headers, prepared.body
+        )
+        try:
+            response = await send_request(
+                ctx.client,
+                _policy_for(config, ctx.policy),
+                method=prepared.method,
+                url=prepared.url,
+                headers=prepared.headers,
+                content=None if prepared.body is None else prepared.body.encode("utf-8"),
+            )
+        except (BlockedDestination, OutboundError) as exc:
+            retryable = isinstance(exc, OutboundError)
+            return _failed(exc.message, request_display, renderer.warnings, started, retryable)
+        return summarize_response(response, request_display, tuple(renderer.warnings))
+
+
+def prepare_request(config: HttpRequestConfig, renderer: TemplateRenderer) -> PreparedRequest:
+    """Render URL, headers and body (raises FieldProblem naming the field at fault)."""
+    url = renderer.text("URL", config.url).strip()
+    problem = describe_url_problem(url, templated=False)
+    if problem is not None:
+        raise FieldProblem(f"URL: {problem} (it came out as {url!r})")
+    headers = render_headers(config.headers, renderer)
+    body, default_type = render_body(config.body, headers, renderer)
+    if default_type is not None and not any(n.lower() == "content-type" for n, _ in headers):
+        headers.append(("Content-Type", default_type))
+    return PreparedRequest(config.method, url, headers, body)
+
+
+def _templated_fields(config: HttpRequestConfig) -> list[tuple[str, str]]:
+    fields = [("url", config.url)]
+    fields += [(f"headers.{name}", value) for name, value in config.headers.items()]
+    fields += [("body", text) for text in _body_strings(config.body)]
+    return fields
+
+
+def _body_strings(body: Any) -> list[str]:
+    if isinstance(body, str):
+        return [body]
+    if isinstance(body, dict):
+        keys = [str(key) for key in body]
+        return keys + [text for item in body.values() for text in _body_strings(item)]
+    if isinstance(body, list):
+        return [text for item in body for text in _body_strings(item)]
+    return []
+
+
+def _policy_for(config: HttpRequestConfig, policy: OutboundPolicy) -> OutboundPolicy:
+    """The step's own timeout, never longer than the operator's limits."""
+    if config.timeout_seconds is None:
+        return policy
+    return replace(
+        policy,
+        read_timeout=min(config.timeout_seconds, policy.read_timeout),
+        total_timeout=min(config.timeout_seconds, policy.total_timeout),
+    )
+
+
+def _failed(
+    error: str,
+    request: dict[str, Any] | None,
+    warnings: list[str],
+    started: float,
+    retryable: bool = False,
+) -> ActionResult:
+    return ActionResult(
+        outcome="failed",
+        request=request,
+        response=None,
+        output=None,
+        error=error,
+        warnings=tuple(warnings),
+        duration_ms=int((time.monotonic() - started) * 1000),
+        retryable=retryable,
+    )

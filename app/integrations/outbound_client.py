@@ -1,0 +1,239 @@
+"""The one outbound HTTP client: its factory, and sending a request with our own limits.
+
+Every call Hookline makes to a user's destination goes through `build_outbound_client`
+(explicit timeouts, no automatic redirects, no cookie memory, the SSRF guard at connect
+time) and `send_request` (redirects followed hop by hop through the guard, a capped
+body, an overall deadline, and plain-English errors instead of httpx exceptions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookiejar import CookieJar, CookiePolicy
+
+import httpcore
+import httpx
+
+from app.integrations.ssrf_guard import (
+    BlockedDestination,
+    GuardedNetworkBackend,
+    OutboundPolicy,
+    check_literal_host,
+)
+
+__all__ = [
+    "BlockedDestination",
+    "GuardedTransport",
+    "OutboundError",
+    "OutboundPolicy",
+    "OutboundResponse",
+    "build_outbound_client",
+    "send_request",
+]
+
+
+class OutboundError(Exception):
+    """The destination could not be reached or did not answer in time (plain English)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class OutboundResponse:
+    """What the destination answered, with the body capped at the policy's limit."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    truncated: bool
+    duration_ms: int
+    final_url: str
+
+
+class _NoCookies(CookiePolicy):
+    """Refuse every cookie: one shared client must not carry state between workflows."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie: object, request: object) -> bool:
+        return False
+
+    def return_ok(self, cookie: object, request: object) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: object) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: object) -> bool:
+        return False
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport with its connection pool swapped for one using the guard."""
+
+    def __init__(
+        self, policy: OutboundPolicy, *, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        """`ssl_context` defaults to certifi's CAs; tests pass one trusting a test CA."""
+        if ssl_context is None:
+            ssl_context = httpx.create_ssl_context(verify=True, trust_env=False)
+        super().__init__(verify=ssl_context, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            network_backend=GuardedNetworkBackend(policy, httpcore.AnyIOBackend()),
+        )
+
+
+def build_outbound_client(
+    policy: OutboundPolicy, *, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """Build the process's outbound client; pass `transport` only in tests."""
+    return httpx.AsyncClient(
+        transport=transport or GuardedTransport(policy),
+        timeout=_timeout_for(policy),
+        follow_redirects=False,
+        max_redirects=policy.max_redirects,
+        headers={"User-Agent": policy.user_agent},
+        cookies=CookieJar(policy=_NoCookies()),
+        trust_env=False,
+    )
+
+
+def _timeout_for(policy: OutboundPolicy) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=policy.connect_timeout,
+        read=policy.read_timeout,
+        write=policy.read_timeout,
+        pool=policy.connect_timeout,
+    )
+
+
+async def send_request(
+    client: httpx.AsyncClient,
+    policy: OutboundPolicy,
+    *,
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    content: bytes | None,
+) -> OutboundResponse:
+    """Send one request, following redirects ourselves; raise only our own errors."""
+    started = time.monotonic()
+    try:
+        request = client.build_request(
+            method, url, headers=headers, content=content, timeout=_timeout_for(policy)
+        )
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+        raise OutboundError(f"The address {url!r} is not a valid web address.") from exc
+    try:
+        async with asyncio.timeout(policy.total_timeout):
+            status, response_headers, body, truncated, final_url = await _exchange(
+                client, policy, request
+            )
+    except TimeoutError as exc:
+        raise OutboundError(
+            f"The destination did not answer within {_seconds(policy.total_timeout)}."
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise OutboundError(describe_http_error(exc, policy)) from exc
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return OutboundResponse(status, response_headers, body, truncated, duration_ms, final_url)
+
+
+async def _exchange(
+    client: httpx.AsyncClient, policy: OutboundPolicy, request: httpx.Request
+) -> tuple[int, list[tuple[str, str]], bytes, bool, str]:
+    """Follow redirects hop by hop (each through the guard), then read the capped body."""
+    for _hop in range(policy.max_redirects + 1):
+        check_literal_host(request.url.host, policy)
+        response = await client.send(request, stream=True)
+        try:
+            if response.next_request is None:
+                body, truncated = await _read_capped(response, policy.max_response_bytes)
+                pairs = [(name, value) for name, value in response.headers.multi_items()]
+                return response.status_code, pairs, body, truncated, str(response.url)
+            request = response.next_request
+        finally:
+            await response.aclose()
+    raise OutboundError(
+        f"The destination redirected more than {policy.max_redirects} times, so Hookline stopped."
+    )
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """Read at most `limit` decoded bytes; say whether more was left unread."""
+    collected = bytearray()
+    async for chunk in response.aiter_bytes():
+        collected.extend(chunk)
+        if len(collected) > limit:
+            return bytes(collected[:limit]), True
+    return bytes(collected), False
+
+
+def describe_http_error(exc: httpx.HTTPError, policy: OutboundPolicy) -> str:
+    """Turn an httpx error into one plain-English sentence."""
+    host = _host_of(exc)
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return f"Could not connect to {host} within {_seconds(policy.connect_timeout)}."
+    if isinstance(exc, httpx.TimeoutException):
+        return f"The destination did not answer within {_seconds(policy.read_timeout)}."
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "Hookline only calls web addresses that start with http:// or https://."
+    if isinstance(exc, httpx.ConnectError):
+        return f"Could not connect to {host}: {_connect_failure_reason(exc)}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{host} closed the connection or sent an answer that is not valid HTTP."
+    if isinstance(exc, httpx.DecodingError):
+        return f"{host} sent a compressed answer that could not be decoded."
+    if isinstance(exc, httpx.TooManyRedirects):
+        return f"The destination redirected more than {policy.max_redirects} times."
+    return f"The request to {host} failed: {exc}"
+
+
+def _connect_failure_reason(exc: BaseException) -> str:
+    """Find the underlying OS or TLS error and name it the way a user would."""
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError) or (
+            isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+        ):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "the name could not be found (check the spelling of the address)"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"its TLS certificate could not be verified ({cause.verify_message})"
+        if isinstance(cause, ssl.SSLError):
+            return "the secure (TLS) connection could not be set up"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+    return str(exc) or "the connection failed"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _host_of(exc: httpx.HTTPError) -> str:
+    try:
+        return exc.request.url.host or "the destination"
+    except RuntimeError:
+        return "the destination"
+
+
+def _seconds(value: float) -> str:
+    shown = f"{value:g}"
+    return f"{shown} second" if shown == "1" else f"{shown} seconds"

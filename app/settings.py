@@ -1,0 +1,208 @@
+"""Hookline's settings tree: every knob an operator can turn, read from the environment.
+
+Groups mirror the parts of the product (app, database, broker, inbound, outbound).
+Heroku names are honoured (`PORT`, `DATABASE_URL` with `postgres://`, `REDIS_URL`).
+Nothing here imports from the rest of `app`; tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - the known placeholder
+log = logging.getLogger("hookline.settings")
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SettingsError(ValueError):
+    """A configuration problem an operator must fix before Hookline starts."""
+
+
+ENV_GROUP = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+
+class AppSettings(BaseSettings):
+    """Identity of this deployment: environment, secret key, public address."""
+
+    model_config = ENV_GROUP
+
+    env: Literal["dev", "test", "production"] = Field(
+        default="dev", validation_alias=AliasChoices("HOOKLINE_ENV", "env")
+    )
+    secret_key: str = Field(
+        default=DEV_SECRET_KEY, validation_alias=AliasChoices("SECRET_KEY", "secret_key")
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        validation_alias=AliasChoices("PUBLIC_BASE_URL", "public_base_url"),
+    )
+    port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "port"))
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class DatabaseSettings(BaseSettings):
+    """Where events, runs and workflows live (the source of truth)."""
+
+    model_config = ENV_GROUP
+
+    url: str = Field(
+        default="sqlite:///hookline.db",
+        validation_alias=AliasChoices("DATABASE_URL", "url"),
+    )
+    echo: bool = Field(default=False, validation_alias=AliasChoices("DATABASE_ECHO", "echo"))
+
+    @property
+    def async_url(self) -> str:
+        """The URL with the async driver SQLAlchemy needs (Heroku's `postgres://` accepted)."""
+        url = self.url
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+            return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_url.startswith("sqlite")
+
+
+class BrokerSettings(BaseSettings):
+    """The message broker that carries run ids to workers (never payloads)."""
+
+    model_config = ENV_GROUP
+
+    url: str = Field(
+        default="stub://",
+        validation_alias=AliasChoices("BROKER_URL", "REDIS_URL", "url"),
+        description="stub:// (in-process), redis://…, rediss://… or amqp://…",
+    )
+    queue_name: str = Field(
+        default="hookline", validation_alias=AliasChoices("BROKER_QUEUE", "queue_name")
+    )
+    worker_threads: int = Field(
+        default=8, validation_alias=AliasChoices("WORKER_THREADS", "worker_threads")
+    )
+    sweep_interval_seconds: float = Field(
+        default=15.0, validation_alias=AliasChoices("SWEEP_INTERVAL_SECONDS", "sweep_interval")
+    )
+    lease_seconds: float = Field(
+        default=120.0, validation_alias=AliasChoices("RUN_LEASE_SECONDS", "lease_seconds")
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("stub://", "redis://", "rediss://", "amqp://", "amqps://")):
+            raise ValueError(
+                "BROKER_URL must start with stub://, redis://, rediss:// or amqp:// "
+                f"(got {value.split('://')[0]!r})"
+            )
+        return value
+
+    @property
+    def kind(self) -> Literal["stub", "redis", "rabbitmq"]:
+        if self.url.startswith("redis"):
+            return "redis"
+        if self.url.startswith("amqp"):
+            return "rabbitmq"
+        return "stub"
+
+
+class InboundSettings(BaseSettings):
+    """Limits on what the webhook edge accepts."""
+
+    model_config = ENV_GROUP
+
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        validation_alias=AliasChoices("INBOUND_MAX_BODY_BYTES", "max_body_bytes"),
+    )
+
+
+class OutboundSettings(BaseSettings):
+    """Rules for the calls Hookline makes to the outside world."""
+
+    model_config = ENV_GROUP
+
+    allow_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
+        default=(),
+        validation_alias=AliasChoices("OUTBOUND_ALLOW_NETWORKS", "allow_networks"),
+        description="Comma-separated CIDRs that outbound calls may reach despite being private.",
+    )
+    connect_timeout: float = Field(
+        default=5.0, validation_alias=AliasChoices("OUTBOUND_CONNECT_TIMEOUT", "connect_timeout")
+    )
+    read_timeout: float = Field(
+        default=30.0, validation_alias=AliasChoices("OUTBOUND_READ_TIMEOUT", "read_timeout")
+    )
+    total_timeout: float = Field(
+        default=60.0, validation_alias=AliasChoices("OUTBOUND_TOTAL_TIMEOUT", "total_timeout")
+    )
+    max_response_bytes: int = Field(
+        default=1_048_576,
+        validation_alias=AliasChoices("OUTBOUND_MAX_RESPONSE_BYTES", "max_response_bytes"),
+    )
+
+    @field_validator("allow_networks", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            try:
+                return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
+            except ValueError as exc:
+                raise ValueError(
+                    f"OUTBOUND_ALLOW_NETWORKS must be comma-separated CIDRs like 10.0.0.0/8: {exc}"
+                ) from exc
+        return value
+
+
+class Settings(BaseModel):
+    """The whole tree. `Settings()` reads the environment; tests pass groups explicitly."""
+
+    app: AppSettings = Field(default_factory=AppSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    inbound: InboundSettings = Field(default_factory=InboundSettings)
+    outbound: OutboundSettings = Field(default_factory=OutboundSettings)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.app.secret_key != DEV_SECRET_KEY:
+            if len(self.app.secret_key) < 16:
+                raise SettingsError("SECRET_KEY must be at least 16 characters long.")
+            return self
+        if self.app.env == "production" or not self.database.is_sqlite:
+            raise SettingsError(
+                "SECRET_KEY is not set. Set SECRET_KEY to a long random value "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
+                "before running with HOOKLINE_ENV=production or a server database."
+            )
+        return self
+
+    def warn_if_insecure(self) -> None:
+        """Log a loud warning when the development secret key is in use."""
+        if self.app.secret_key == DEV_SECRET_KEY:
+            log.warning(
+                "!!! Hookline is using the built-in development SECRET_KEY. Sessions and "
+                "stored secrets are NOT safe. Set SECRET_KEY before real use. !!!"
+            )
+
+    def hook_url(self, token: str) -> str:
+        """The public inbound URL for a workflow's hook token."""
+        return f"{self.app.public_base_url}/hooks/{token}"

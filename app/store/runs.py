@@ -1,0 +1,176 @@
+"""Named queries for executing runs: claiming a step, recording its outcome, leases.
+
+A step attempt is claimed by inserting a row unique on (run, step, attempt), so a
+redelivered message never runs a step twice. A run's `lease_until` tells the sweeper
+when its message may have been lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.store.tables import TERMINAL_RUN_STATUSES, Run, StepAttempt, utcnow
+from app.workflows.engine import Decision
+
+
+@dataclass(frozen=True)
+class StepClaim:
+    """Permission to run one step of one run, held until the lease runs out."""
+
+    run_id: int
+    workflow_id: int
+    event_id: int | None
+    step_index: int
+    attempt_id: int
+    step: dict[str, Any]
+    plan_length: int
+
+
+async def claim_next_step(
+    session: AsyncSession, *, run_id: int, lease: timedelta
+) -> StepClaim | None:
+    """Claim the run's next step, or None when there is nothing (left) to do for us."""
+    run = await session.get(Run, run_id, with_for_update=True)
+    if run is None or run.status in TERMINAL_RUN_STATUSES:
+        return None
+    now = utcnow()
+    if run.next_step >= len(run.plan):
+        _finish_run(run, status="succeeded", now=now)
+        session.add(run)
+        return None
+    previous = await _attempts_for_step(session, run_id, run.next_step)
+    if previous and previous[-1].status == "running":
+        if previous[-1].started_at + lease > now:
+            return None  # another worker holds this step
+        previous[-1].status = "abandoned"
+        previous[-1].finished_at = now
+        previous[-1].error = "The worker running this step stopped before it finished."
+        session.add(previous[-1])
+    step = run.plan[run.next_step]
+    attempt = StepAttempt(
+        run_id=run_id,
+        step_index=run.next_step,
+        attempt=len(previous) + 1,
+        step_type=str(step.get("type", "")),
+        started_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:
+        return None
+    run.status = "running"
+    run.lease_until = now + lease
+    run.updated_at = now
+    session.add(run)
+    assert attempt.id is not None
+    return StepClaim(
+        run_id=run_id,
+        workflow_id=run.workflow_id,
+        event_id=run.event_id,
+        step_index=run.next_step,
+        attempt_id=attempt.id,
+        step=step,
+        plan_length=len(run.plan),
+    )
+
+
+async def _attempts_for_step(
+    session: AsyncSession, run_id: int, step_index: int
+) -> list[StepAttempt]:
+    query = (
+        select(StepAttempt)
+        .where(StepAttempt.run_id == run_id, StepAttempt.step_index == step_index)
+        .order_by(col(StepAttempt.attempt))
+    )
+    return list((await session.exec(query)).all())
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """What happened when a step ran, as it is stored."""
+
+    status: str
+    duration_ms: int
+    request: dict[str, Any] | None
+    response: dict[str, Any] | None
+    output_json: str | None
+    error: str | None
+    warnings: list[str]
+
+
+async def record_step_outcome(
+    session: AsyncSession,
+    *,
+    claim: StepClaim,
+    record: AttemptRecord,
+    decision: Decision,
+    lease: timedelta,
+) -> None:
+    """Store the attempt's result and move the run on, in one transaction."""
+    now = utcnow()
+    attempt = await session.get(StepAttempt, claim.attempt_id)
+    run = await session.get(Run, claim.run_id, with_for_update=True)
+    assert attempt is not None and run is not None
+    attempt.status = record.status
+    attempt.finished_at = now
+    attempt.duration_ms = record.duration_ms
+    attempt.request = record.request
+    attempt.response = record.response
+    attempt.output_json = record.output_json
+    attempt.error = record.error
+    attempt.warnings = record.warnings or None
+    session.add(attempt)
+    if decision.next_step is None:
+        _finish_run(run, status=decision.status, now=now, error=record.error)
+    else:
+        run.next_step = decision.next_step
+        run.status = decision.status
+        run.lease_until = now + lease
+        run.updated_at = now
+    session.add(run)
+
+
+def _finish_run(run: Run, *, status: str, now: datetime, error: str | None = None) -> None:
+    run.status = status
+    run.error = error if status == "failed" else None
+    run.finished_at = now
+    run.updated_at = now
+    run.lease_until = None
+
+
+async def succeeded_outputs(session: AsyncSession, *, run_id: int, before_step: int) -> list[str]:
+    """Exact-JSON outputs of the steps before `before_step`, in order (for templates)."""
+    query = (
+        select(StepAttempt.step_index, StepAttempt.output_json)
+        .where(StepAttempt.run_id == run_id, StepAttempt.status == "succeeded")
+        .where(StepAttempt.step_index < before_step)
+        .order_by(col(StepAttempt.step_index))
+    )
+    return [output or "null" for _index, output in (await session.exec(query)).all()]
+
+
+async def runs_needing_a_nudge(session: AsyncSession, *, now: datetime, limit: int) -> list[int]:
+    """Unfinished runs whose lease ran out: their message was lost or their worker died."""
+    query = (
+        select(Run.id)
+        .where(col(Run.status).in_(("queued", "running")))
+        .where(col(Run.lease_until) < now)
+        .order_by(col(Run.lease_until))
+        .limit(limit)
+    )
+    return [run_id for run_id in (await session.exec(query)).all() if run_id is not None]
+
+
+async def extend_lease(session: AsyncSession, *, run_ids: list[int], until: datetime) -> None:
+    for run_id in run_ids:
+        run = await session.get(Run, run_id)
+        if run is not None:
+            run.lease_until = until
+            session.add(run)

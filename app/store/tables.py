@@ -1,0 +1,178 @@
+"""The SQLModel tables: users, API tokens, workflows, steps, events, runs, step attempts.
+
+Every timestamp is tz-aware UTC. JSON columns become JSONB on PostgreSQL. The metadata
+carries a naming convention so Alembic names constraints the same on every database.
+Exact-digit data (event bodies, step outputs) is kept as bytes/text, never as floats.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonColumn = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores aware datetimes; SQLite hands back naive ones, which we mark as UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(*, nullable: bool = False) -> Any:
+    column: sa.Column[datetime] = sa.Column(UtcDateTime(), nullable=nullable)
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(default_factory=utcnow, sa_column=column)
+
+
+def _json(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=sa.Column(JsonColumn, nullable=nullable))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False, unique=True))
+    password_hash: str | None = Field(default=None, max_length=255)
+    session_version: int = Field(default=0)
+    created_at: datetime = _ts()
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    name: str = Field(default="API token", max_length=100)
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    last4: str = Field(max_length=4)
+    created_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class Workflow(SQLModel, table=True):
+    __tablename__ = "workflow"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    enabled: bool = Field(default=True)
+    hook_token: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    trigger: dict[str, Any] | None = _json()
+    version: int = Field(default=1)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Step(SQLModel, table=True):
+    __tablename__ = "step"
+    __table_args__ = (sa.Index("ix_step_workflow_id_position", "workflow_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: int = Field(foreign_key="workflow.id", ondelete="CASCADE")
+    position: int
+    type: str = Field(max_length=50)
+    name: str | None = Field(default=None, max_length=200)
+    enabled: bool = Field(default=True)
+    config: dict[str, Any] = _json(nullable=False)
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+    __table_args__ = (
+        sa.UniqueConstraint("workflow_id", "dedupe_key"),
+        sa.Index("ix_event_workflow_id_id", "workflow_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: int = Field(foreign_key="workflow.id", ondelete="CASCADE")
+    received_at: datetime = _ts()
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=2000)
+    query_string: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    headers: list[list[str]] = _json(nullable=False)
+    content_type: str | None = Field(default=None, max_length=255)
+    body: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    body_size: int = Field(default=0)
+    body_kind: str = Field(default="empty", max_length=20)
+    parsed_json: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    outcome: str = Field(default="accepted", max_length=20)
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    warnings: list[str] | None = _json()
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "run"
+    __table_args__ = (
+        sa.Index("ix_run_workflow_id_id", "workflow_id", "id"),
+        sa.Index("ix_run_status_lease_until", "status", "lease_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: int = Field(foreign_key="workflow.id", ondelete="CASCADE")
+    event_id: int | None = Field(
+        default=None, foreign_key="event.id", index=True, ondelete="CASCADE"
+    )
+    status: str = Field(default="queued", max_length=20)
+    plan: list[dict[str, Any]] = _json(nullable=False)
+    next_step: int = Field(default=0)
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    lease_until: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
+
+
+class StepAttempt(SQLModel, table=True):
+    __tablename__ = "step_attempt"
+    __table_args__ = (sa.UniqueConstraint("run_id", "step_index", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", ondelete="CASCADE")
+    step_index: int
+    attempt: int = Field(default=1)
+    step_type: str = Field(max_length=50)
+    status: str = Field(default="running", max_length=20)
+    started_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
+    duration_ms: int | None = None
+    request: dict[str, Any] | None = _json()
+    response: dict[str, Any] | None = _json()
+    output_json: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    warnings: list[str] | None = _json()
+
+
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "filtered")
+TERMINAL_RUN_STATUSES = frozenset({"succeeded", "failed", "filtered"})

@@ -1,0 +1,106 @@
+"""Named queries for workflows and their steps, always scoped to the owning user."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.store.tables import Step, Workflow, utcnow
+from app.workflows.definition import StepDefinition, WorkflowDefinition
+
+
+def new_hook_token() -> str:
+    """An unguessable URL token: 24 random bytes = 192 bits."""
+    return secrets.token_urlsafe(24)
+
+
+async def create_workflow(
+    session: AsyncSession, *, user_id: int, definition: WorkflowDefinition
+) -> Workflow:
+    workflow = Workflow(
+        user_id=user_id,
+        name=definition.name,
+        enabled=definition.enabled,
+        hook_token=new_hook_token(),
+        trigger=definition.trigger,
+    )
+    session.add(workflow)
+    await session.flush()
+    assert workflow.id is not None
+    await replace_steps(session, workflow_id=workflow.id, steps=definition.steps)
+    return workflow
+
+
+async def update_workflow(
+    session: AsyncSession, *, workflow: Workflow, definition: WorkflowDefinition
+) -> Workflow:
+    workflow.name = definition.name
+    workflow.enabled = definition.enabled
+    workflow.trigger = definition.trigger
+    workflow.version += 1
+    workflow.updated_at = utcnow()
+    session.add(workflow)
+    assert workflow.id is not None
+    await replace_steps(session, workflow_id=workflow.id, steps=definition.steps)
+    return workflow
+
+
+async def replace_steps(
+    session: AsyncSession, *, workflow_id: int, steps: list[StepDefinition]
+) -> None:
+    await session.exec(delete(Step).where(col(Step.workflow_id) == workflow_id))
+    for position, step in enumerate(steps):
+        session.add(
+            Step(
+                workflow_id=workflow_id,
+                position=position,
+                type=step.type,
+                name=step.name,
+                enabled=step.enabled,
+                config=step.config,
+            )
+        )
+    await session.flush()
+
+
+async def set_workflow_enabled(session: AsyncSession, *, workflow: Workflow, enabled: bool) -> None:
+    workflow.enabled = enabled
+    workflow.updated_at = utcnow()
+    session.add(workflow)
+
+
+async def delete_workflow(session: AsyncSession, *, workflow: Workflow) -> None:
+    await session.delete(workflow)
+
+
+async def get_user_workflow(
+    session: AsyncSession, *, user_id: int, workflow_id: int
+) -> Workflow | None:
+    """The workflow if it belongs to the user; None otherwise (callers answer 404)."""
+    workflow = await session.get(Workflow, workflow_id)
+    if workflow is None or workflow.user_id != user_id:
+        return None
+    return workflow
+
+
+async def find_workflow_by_hook_token(session: AsyncSession, *, token: str) -> Workflow | None:
+    result = await session.exec(select(Workflow).where(Workflow.hook_token == token))
+    return result.first()
+
+
+async def list_user_workflows(session: AsyncSession, *, user_id: int) -> list[Workflow]:
+    query = select(Workflow).where(Workflow.user_id == user_id).order_by(col(Workflow.id).desc())
+    return list((await session.exec(query)).all())
+
+
+async def list_workflow_steps(session: AsyncSession, *, workflow_id: int) -> list[Step]:
+    query = select(Step).where(Step.workflow_id == workflow_id).order_by(col(Step.position))
+    return list((await session.exec(query)).all())
+
+
+def step_definitions(steps: list[Step]) -> list[StepDefinition]:
+    return [
+        StepDefinition(type=s.type, name=s.name, enabled=s.enabled, config=s.config) for s in steps
+    ]

@@ -1,0 +1,177 @@
+"""`create_app(settings)`: the one place where Hookline's web process is wired together.
+
+No import-time side effects: engine, broker, templates and (in the embedded default)
+the in-process Dramatiq worker and sweeper are created here, for these settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import dramatiq
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app.settings import Settings
+from app.store.db import create_engine, create_session_factory
+from app.web.controllers.api_history import HistoryApiController
+from app.web.controllers.api_workflows import WorkflowApiController
+from app.web.controllers.auth import AuthController
+from app.web.controllers.health import health_routes
+from app.web.controllers.hooks import receive_hook
+from app.web.controllers.runs import RunPagesController
+from app.web.controllers.workflows import WorkflowPagesController
+from app.web.deps import (
+    provide_api_user,
+    provide_dispatcher,
+    provide_page_user,
+    provide_settings,
+    provide_transaction,
+)
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.templating import configure_page_environment
+from app.worker.actors import declare_actors
+from app.worker.broker import Dispatcher, build_broker
+from app.worker.runtime import WorkerRuntime
+from app.worker.sweeper import sweep_until
+
+ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("hookline.web")
+
+
+def _derived_key(settings: Settings, purpose: str) -> bytes:
+    return hashlib.sha256(f"{purpose}:{settings.app.secret_key}".encode()).digest()
+
+
+def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar:
+    """Build the web app; with `embedded_worker` it also runs the worker and sweeper."""
+    settings.warn_if_insecure()
+    broker = build_broker(settings.broker)
+    dispatcher = Dispatcher(broker, settings.broker.queue_name)
+    secure = settings.app.public_base_url.startswith("https://")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings.database)
+        app.state.engine = engine
+        app.state.sessions = create_session_factory(engine)
+        async with _embedded(settings, broker, dispatcher, app, enabled=embedded_worker):
+            yield
+        await engine.dispose()
+
+    api = Router(
+        path="/",
+        route_handlers=[WorkflowApiController, HistoryApiController],
+        dependencies={"user": Provide(provide_api_user)},
+    )
+    pages = Router(
+        path="/",
+        route_handlers=[WorkflowPagesController, RunPagesController],
+        dependencies={"user": Provide(provide_page_user)},
+    )
+    return Litestar(
+        route_handlers=[
+            receive_hook,
+            api,
+            pages,
+            AuthController,
+            *health_routes,
+            create_static_files_router(path="/static", directories=[ROOT / "static"]),
+        ],
+        dependencies={
+            "db": Provide(provide_transaction),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "dispatcher": Provide(provide_dispatcher, sync_to_thread=False),
+        },
+        state=_initial_state(settings, dispatcher),
+        lifespan=[lifespan],
+        middleware=[
+            CookieBackendConfig(
+                secret=_derived_key(settings, "session"),
+                key="hookline_session",
+                httponly=True,
+                secure=secure,
+                samesite="lax",
+                max_age=14 * 24 * 3600,
+            ).middleware
+        ],
+        csrf_config=CSRFConfig(
+            secret=_derived_key(settings, "csrf").hex(),
+            cookie_name="hookline_csrf",
+            cookie_secure=secure,
+            cookie_httponly=True,
+            exclude=["^/hooks/", "^/api/"],
+        ),
+        template_config=TemplateConfig(
+            directory=ROOT / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=configure_page_environment,
+        ),
+        plugins=[HTMXPlugin()],
+        openapi_config=OpenAPIConfig(
+            title="Hookline API", version="1", path="/schema", description=API_DESCRIPTION
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.inbound.max_body_bytes,
+    )
+
+
+API_DESCRIPTION = (
+    "Authenticate with `Authorization: Bearer <api token>`. Objects of other users answer 404."
+)
+
+
+def _initial_state(settings: Settings, dispatcher: Dispatcher) -> State:
+    return State({"settings": settings, "dispatcher": dispatcher})
+
+
+@contextlib.asynccontextmanager
+async def _embedded(
+    settings: Settings,
+    broker: dramatiq.Broker,
+    dispatcher: Dispatcher,
+    app: Litestar,
+    *,
+    enabled: bool,
+) -> AsyncIterator[None]:
+    """Run a Dramatiq worker and the sweeper inside this process (the embedded default)."""
+    if not enabled:
+        if settings.broker.kind == "stub":
+            log.warning("web-only mode with the in-process broker: no worker will run steps")
+        yield
+        return
+    runtime = WorkerRuntime(settings, dispatcher)
+    declare_actors(broker, runtime)
+    broker.emit_after("process_boot")
+    worker = dramatiq.Worker(broker, worker_threads=settings.broker.worker_threads)
+    worker.start()
+    stop = asyncio.Event()
+    sweeper = asyncio.create_task(
+        sweep_until(
+            stop,
+            app.state.sessions,
+            dispatcher,
+            lease=runtime.lease,
+            interval=settings.broker.sweep_interval_seconds,
+        )
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        await sweeper
+        await asyncio.to_thread(worker.stop)
+        broker.close()

@@ -1,0 +1,133 @@
+"""JSON API for workflows: create, list, read, update, delete (`/api/v1/workflows`)."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.inbound.trigger_config import TriggerConfig
+from app.integrations.validation import validate_step
+from app.settings import Settings
+from app.store.tables import User, Workflow
+from app.store.workflows import (
+    create_workflow,
+    delete_workflow,
+    get_user_workflow,
+    list_user_workflows,
+    list_workflow_steps,
+    update_workflow,
+)
+from app.web.errors import InvalidInput
+from app.web.presenters import workflow_out
+from app.web.schemas import WorkflowOut
+from app.web.secrets import keep_unchanged_secrets
+from app.workflows.definition import WorkflowDefinition
+
+
+def check_definition(definition: WorkflowDefinition) -> WorkflowDefinition:
+    """Raise InvalidInput naming every field with a problem; normalise the trigger."""
+    problems: dict[str, str] = {}
+    for index, step in enumerate(definition.steps):
+        for where, problem in validate_step(step).items():
+            problems[f"steps[{index}].{where}"] = problem
+    try:
+        trigger = TriggerConfig.model_validate(definition.trigger or {})
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ()))
+            problems[f"trigger.{where}"] = str(error.get("msg", "")).removeprefix("Value error, ")
+        trigger = None
+    if problems:
+        raise InvalidInput(problems)
+    assert trigger is not None
+    return definition.model_copy(update={"trigger": trigger.model_dump(mode="json")})
+
+
+class WorkflowApiController(Controller):
+    path = "/api/v1/workflows"
+    tags = ["workflows"]
+
+    @post("/")
+    async def create(
+        self,
+        data: JSONBody[WorkflowDefinition],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+    ) -> WorkflowOut:
+        """Create a workflow; the response carries its inbound `hook_url`."""
+        assert user.id is not None
+        workflow = await create_workflow(db, user_id=user.id, definition=check_definition(data))
+        return await self._out(db, settings, workflow)
+
+    @get("/")
+    async def list_all(
+        self,
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+    ) -> list[WorkflowOut]:
+        assert user.id is not None
+        workflows = await list_user_workflows(db, user_id=user.id)
+        return [await self._out(db, settings, wf) for wf in workflows]
+
+    @get("/{workflow_id:int}")
+    async def read(
+        self,
+        workflow_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+    ) -> WorkflowOut:
+        return await self._out(db, settings, await owned_workflow(db, user, workflow_id))
+
+    @put("/{workflow_id:int}")
+    async def replace(
+        self,
+        workflow_id: FromPath[int],
+        data: JSONBody[WorkflowDefinition],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+    ) -> WorkflowOut:
+        """Replace name, enabled, steps and trigger; masked secrets (••••) keep their value."""
+        workflow = await owned_workflow(db, user, workflow_id)
+        assert workflow.id is not None
+        steps = await list_workflow_steps(db, workflow_id=workflow.id)
+        definition = keep_unchanged_secrets(data, workflow, steps)
+        await update_workflow(db, workflow=workflow, definition=check_definition(definition))
+        return await self._out(db, settings, workflow)
+
+    @delete("/{workflow_id:int}")
+    async def remove(
+        self,
+        workflow_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+    ) -> None:
+        """Delete the workflow, its events and runs; its URL answers 404 from now on."""
+        await delete_workflow(db, workflow=await owned_workflow(db, user, workflow_id))
+
+    async def _out(
+        self,
+        db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        workflow: Workflow,
+    ) -> WorkflowOut:
+        assert workflow.id is not None
+        steps = await list_workflow_steps(db, workflow_id=workflow.id)
+        return workflow_out(settings, workflow, steps)
+
+
+async def owned_workflow(
+    db: NamedDependency[AsyncSession], user: NamedDependency[User], workflow_id: FromPath[int]
+) -> Workflow:
+    assert user.id is not None
+    workflow = await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id)
+    if workflow is None:
+        raise NotFoundException("There is no workflow with this id in your account.")
+    return workflow

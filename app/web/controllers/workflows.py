@@ -1,0 +1,226 @@
+"""Workflow pages: dashboard, create/edit forms, detail page with URL, events and runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.settings import Settings
+from app.store.events import list_workflow_events
+from app.store.history import latest_run, list_workflow_runs
+from app.store.tables import Event, Run, User, Workflow
+from app.store.workflows import (
+    create_workflow,
+    delete_workflow,
+    get_user_workflow,
+    list_user_workflows,
+    list_workflow_steps,
+    set_workflow_enabled,
+    step_definitions,
+    update_workflow,
+)
+from app.web.controllers.api_workflows import check_definition
+from app.web.errors import InvalidInput
+from app.web.forms import (
+    StepForm,
+    WorkflowForm,
+    form_from_definition,
+    read_workflow_form,
+    to_definition,
+)
+from app.workflows.definition import WorkflowDefinition
+
+
+@dataclass
+class DashboardRow:
+    workflow: Workflow
+    last_run: Run | None
+
+
+@dataclass
+class EditorPage:
+    form: WorkflowForm
+    errors: dict[str, str] = field(default_factory=dict)
+    workflow: Workflow | None = None
+    hook_url: str | None = None
+
+
+@dataclass
+class WorkflowPage:
+    workflow: Workflow
+    hook_url: str
+    steps: list[Any]
+    runs: list[Run]
+    events: list[Event]
+
+
+async def _owned(
+    db: NamedDependency[AsyncSession], user: NamedDependency[User], workflow_id: FromPath[int]
+) -> Workflow:
+    assert user.id is not None
+    workflow = await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id)
+    if workflow is None:
+        raise NotFoundException("There is no workflow with this id in your account.")
+    return workflow
+
+
+def _apply_editor_action(form: WorkflowForm, action: str) -> bool:
+    """Add/remove/move a step in the unsaved form; True when the form is to be re-shown."""
+    verb, _, index_text = action.partition(":")
+    index = int(index_text) if index_text.isdigit() else -1
+    if verb == "add_step":
+        form.steps.append(StepForm())
+    elif verb == "remove_step" and 0 <= index < len(form.steps):
+        form.steps.pop(index)
+    elif verb == "up" and 0 < index < len(form.steps):
+        form.steps[index - 1], form.steps[index] = form.steps[index], form.steps[index - 1]
+    elif verb == "down" and 0 <= index < len(form.steps) - 1:
+        form.steps[index + 1], form.steps[index] = form.steps[index], form.steps[index + 1]
+    else:
+        return False
+    return True
+
+
+def _checked(form: WorkflowForm) -> tuple[WorkflowDefinition | None, dict[str, str]]:
+    definition, problems = to_definition(form)
+    if definition is None:
+        return None, problems
+    try:
+        return check_definition(definition), {}
+    except InvalidInput as exc:
+        return None, exc.problems
+
+
+class WorkflowPagesController(Controller):
+    path = "/"
+
+    @get("/")
+    async def dashboard(
+        self, db: NamedDependency[AsyncSession], user: NamedDependency[User]
+    ) -> Template:
+        assert user.id is not None
+        workflows = await list_user_workflows(db, user_id=user.id)
+        rows = [
+            DashboardRow(workflow=wf, last_run=await latest_run(db, workflow_id=wf.id or 0))
+            for wf in workflows
+        ]
+        return Template("workflows/dashboard.html", context={"rows": rows, "user": user})
+
+    @get("/workflows/new")
+    async def new_page(self, user: NamedDependency[User]) -> Template:
+        page = EditorPage(form=WorkflowForm(steps=[StepForm()]))
+        return Template("workflows/editor.html", context={"page": page, "user": user})
+
+    @post("/workflows/new")
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+    ) -> Any:
+        form = read_workflow_form(await request.form())
+        return await self._save(request, db, user, form, workflow=None)
+
+    @get("/workflows/{workflow_id:int}")
+    async def detail(
+        self,
+        workflow_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        workflow = await _owned(db, user, workflow_id)
+        assert workflow.id is not None
+        page = WorkflowPage(
+            workflow=workflow,
+            hook_url=settings.hook_url(workflow.hook_token),
+            steps=await list_workflow_steps(db, workflow_id=workflow.id),
+            runs=await list_workflow_runs(db, workflow_id=workflow.id, limit=20),
+            events=await list_workflow_events(db, workflow_id=workflow.id, limit=20),
+        )
+        return Template("workflows/detail.html", context={"page": page, "user": user})
+
+    @get("/workflows/{workflow_id:int}/edit")
+    async def edit_page(
+        self,
+        workflow_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        workflow = await _owned(db, user, workflow_id)
+        assert workflow.id is not None
+        steps = step_definitions(await list_workflow_steps(db, workflow_id=workflow.id))
+        definition = WorkflowDefinition(name=workflow.name, enabled=workflow.enabled, steps=steps)
+        page = EditorPage(
+            form=form_from_definition(definition),
+            workflow=workflow,
+            hook_url=settings.hook_url(workflow.hook_token),
+        )
+        return Template("workflows/editor.html", context={"page": page, "user": user})
+
+    @post("/workflows/{workflow_id:int}/edit")
+    async def update(
+        self,
+        workflow_id: FromPath[int],
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+    ) -> Any:
+        workflow = await _owned(db, user, workflow_id)
+        form = read_workflow_form(await request.form())
+        return await self._save(request, db, user, form, workflow=workflow)
+
+    async def _save(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        form: WorkflowForm,
+        *,
+        workflow: Workflow | None,
+    ) -> Template | Redirect:
+        action = str((await request.form()).get("action", "save"))
+        if _apply_editor_action(form, action):
+            page = EditorPage(form=form, workflow=workflow)
+            return Template("workflows/editor.html", context={"page": page, "user": user})
+        definition, errors = _checked(form)
+        if definition is None:
+            page = EditorPage(form=form, errors=errors, workflow=workflow)
+            context = {"page": page, "user": user}
+            return Template("workflows/editor.html", context=context, status_code=400)
+        if workflow is None:
+            assert user.id is not None
+            workflow = await create_workflow(db, user_id=user.id, definition=definition)
+        else:
+            definition = definition.model_copy(update={"trigger": workflow.trigger})
+            await update_workflow(db, workflow=workflow, definition=definition)
+        return Redirect(path=f"/workflows/{workflow.id}")
+
+    @post("/workflows/{workflow_id:int}/toggle")
+    async def toggle(
+        self,
+        workflow_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+    ) -> Redirect:
+        workflow = await _owned(db, user, workflow_id)
+        await set_workflow_enabled(db, workflow=workflow, enabled=not workflow.enabled)
+        return Redirect(path=f"/workflows/{workflow_id}")
+
+    @post("/workflows/{workflow_id:int}/delete")
+    async def remove(
+        self,
+        workflow_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+    ) -> Redirect:
+        await delete_workflow(db, workflow=await _owned(db, user, workflow_id))
+        return Redirect(path="/")

@@ -1,0 +1,98 @@
+"""Turning stored rows into API shapes; secrets are masked here, on the way out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.settings import Settings
+from app.store.tables import Event, Run, Step, StepAttempt, Workflow
+from app.web.schemas import EventOut, RunDetailOut, RunOut, StepAttemptOut, WorkflowOut
+from app.workflows.definition import StepDefinition
+
+SECRET_KEYS = frozenset({"secret", "verify_token", "password", "token", "api_key"})
+
+
+def mask_secret(value: str) -> str:
+    """`••••` plus the last 4 characters (nothing at all for short secrets)."""
+    return "••••" + value[-4:] if len(value) >= 12 else "••••"
+
+
+def masked(config: Any) -> Any:
+    """A copy of a config tree with every secret-named string value masked."""
+    if isinstance(config, dict):
+        return {
+            key: mask_secret(value)
+            if key in SECRET_KEYS and isinstance(value, str) and value
+            else masked(value)
+            for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [masked(item) for item in config]
+    return config
+
+
+def workflow_out(settings: Settings, workflow: Workflow, steps: list[Step]) -> WorkflowOut:
+    assert workflow.id is not None
+    return WorkflowOut(
+        id=workflow.id,
+        name=workflow.name,
+        enabled=workflow.enabled,
+        hook_url=settings.hook_url(workflow.hook_token),
+        steps=[
+            StepDefinition(type=s.type, name=s.name, enabled=s.enabled, config=masked(s.config))
+            for s in steps
+        ],
+        trigger=masked(workflow.trigger or {}),
+        version=workflow.version,
+        created_at=workflow.created_at,
+        updated_at=workflow.updated_at,
+    )
+
+
+def run_out(run: Run) -> RunOut:
+    assert run.id is not None
+    return RunOut(
+        id=run.id,
+        workflow_id=run.workflow_id,
+        event_id=run.event_id,
+        status=run.status,
+        error=run.error,
+        created_at=run.created_at,
+        finished_at=run.finished_at,
+    )
+
+
+def attempt_out(attempt: StepAttempt) -> StepAttemptOut:
+    return StepAttemptOut(
+        step_index=attempt.step_index,
+        attempt=attempt.attempt,
+        type=attempt.step_type,
+        status=attempt.status,
+        started_at=attempt.started_at,
+        finished_at=attempt.finished_at,
+        duration_ms=attempt.duration_ms,
+        request=attempt.request,
+        response=attempt.response,
+        error=attempt.error,
+        warnings=list(attempt.warnings or []),
+    )
+
+
+def run_detail_out(run: Run, attempts: list[StepAttempt]) -> RunDetailOut:
+    base = run_out(run)
+    return RunDetailOut(**base.model_dump(), steps=[attempt_out(a) for a in attempts])
+
+
+def event_out(event: Event) -> EventOut:
+    assert event.id is not None
+    return EventOut(
+        id=event.id,
+        workflow_id=event.workflow_id,
+        received_at=event.received_at,
+        method=event.method,
+        content_type=event.content_type,
+        size=event.body_size,
+        outcome=event.outcome,
+        reason=event.reason,
+        dedupe_key=event.dedupe_key,
+    )

@@ -1,0 +1,50 @@
+"""Builds the Dramatiq broker from settings, and the one way anything enqueues work.
+
+The broker only ever carries run ids. `stub://` is the in-process broker of the
+embedded default; `redis://` and `amqp://` select Dramatiq's Redis and RabbitMQ brokers.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware.asyncio import AsyncIO
+
+from app.settings import BrokerSettings
+
+RUN_STEP_ACTOR = "run_step"
+
+
+def build_broker(settings: BrokerSettings) -> dramatiq.Broker:
+    broker: dramatiq.Broker
+    if settings.kind == "redis":
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=settings.url)  # type: ignore[no-untyped-call]
+    elif settings.kind == "rabbitmq":
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=settings.url)
+    else:
+        broker = StubBroker()
+    broker.add_middleware(AsyncIO())
+    broker.declare_queue(settings.queue_name)
+    return broker
+
+
+class Dispatcher:
+    """Enqueues work by id. Failures propagate: callers decide whether they matter."""
+
+    def __init__(self, broker: dramatiq.Broker, queue_name: str) -> None:
+        self.broker = broker
+        self.queue_name = queue_name
+
+    def run_step(self, run_id: int, *, delay_ms: int | None = None) -> None:
+        message: dramatiq.Message[None] = dramatiq.Message(
+            queue_name=self.queue_name,
+            actor_name=RUN_STEP_ACTOR,
+            args=(run_id,),
+            kwargs={},
+            options={},
+        )
+        self.broker.enqueue(message, delay=delay_ms)

@@ -1,0 +1,127 @@
+"""Running one step of one run: claim it, execute the action, record what happened.
+
+The database transaction is never held open while the action talks to the outside
+world: claim (commit), act, record (commit), then enqueue the next step.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import ValidationError
+
+from app.integrations.base import ActionContext, ActionResult
+from app.integrations.registry import UnknownActionType, get_action
+from app.store.db import transaction
+from app.store.events import get_event
+from app.store.runs import (
+    AttemptRecord,
+    StepClaim,
+    claim_next_step,
+    record_step_outcome,
+    succeeded_outputs,
+)
+from app.worker.runtime import WorkerRuntime
+from app.workflows.engine import decide_after_step, template_context, trigger_context
+from app.workflows.exact_json import dump_exact_json, load_exact_json
+
+log = logging.getLogger("hookline.worker")
+
+
+async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
+    """Advance one run by one step; safe to call any number of times for the same run."""
+    async with transaction(runtime.sessions) as session:
+        claim = await claim_next_step(session, run_id=run_id, lease=runtime.lease)
+        context = await _load_context(session, claim) if claim is not None else None
+    if claim is None or context is None:
+        return
+    log.info("running step", extra={"run_id": run_id, "step_index": claim.step_index})
+    result = await _execute(runtime, claim.step, context)
+    decision = decide_after_step(
+        outcome=result.outcome, step_index=claim.step_index, plan_length=claim.plan_length
+    )
+    async with transaction(runtime.sessions) as session:
+        await record_step_outcome(
+            session, claim=claim, record=_as_record(result), decision=decision, lease=runtime.lease
+        )
+    log.info(
+        "step finished",
+        extra={"run_id": run_id, "step_index": claim.step_index, "outcome": result.outcome},
+    )
+    if decision.next_step is not None:
+        runtime.dispatcher.run_step(run_id)
+
+
+async def _load_context(session: Any, claim: StepClaim) -> dict[str, Any]:
+    trigger: dict[str, Any] = {}
+    if claim.event_id is not None:
+        event = await get_event(session, event_id=claim.event_id)
+        if event is not None:
+            trigger = trigger_context(
+                method=event.method,
+                headers=event.headers,
+                query_pairs=parse_qsl(event.query_string, keep_blank_values=True),
+                raw_query=event.query_string,
+                body=load_exact_json(event.parsed_json) if event.parsed_json else None,
+                content_type=event.content_type,
+                event_id=event.id,
+                received_at=event.received_at.isoformat(),
+            )
+    outputs = await succeeded_outputs(session, run_id=claim.run_id, before_step=claim.step_index)
+    return template_context(trigger, [load_exact_json(text) for text in outputs])
+
+
+async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[str, Any]) -> Any:
+    started = time.monotonic()
+    try:
+        action = get_action(str(step.get("type")))
+        config = action.config_model.model_validate(step.get("config") or {})
+    except UnknownActionType as exc:
+        return _failure(str(exc), started)
+    except ValidationError as exc:
+        return _failure(f"This step's settings are invalid: {_first_error(exc)}", started)
+    strict = bool(getattr(config, "strict_templates", False))
+    ctx = ActionContext(
+        template_context=context,
+        client=runtime.client,
+        policy=runtime.policy,
+        on_missing="error" if strict else "warn",
+    )
+    try:
+        return await action.execute(config, ctx)
+    except Exception as exc:  # an action bug must fail the step visibly, not hang the run
+        log.exception("action crashed", extra={"step_type": step.get("type")})
+        return _failure(f"Hookline hit an internal error running this step ({exc!r}).", started)
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+
+
+def _failure(message: str, started: float) -> ActionResult:
+    return ActionResult(
+        outcome="failed",
+        request=None,
+        response=None,
+        output=None,
+        error=message,
+        warnings=(),
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+
+
+def _as_record(result: ActionResult) -> AttemptRecord:
+    return AttemptRecord(
+        status=result.outcome,
+        duration_ms=result.duration_ms,
+        request=result.request,
+        response=result.response,
+        output_json=dump_exact_json(result.output) if result.output is not None else None,
+        error=result.error,
+        warnings=list(result.warnings),
+    )

@@ -1,0 +1,60 @@
+"""What a worker process holds: its settings, database engine, outbound client, dispatcher.
+
+Engine and client are created lazily inside the worker's event loop (asyncpg and httpx
+connections belong to the loop that made them).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from app.integrations.outbound_client import build_outbound_client
+from app.integrations.ssrf_guard import OutboundPolicy
+from app.settings import Settings
+from app.store.db import SessionFactory, create_engine, create_session_factory
+from app.worker.broker import Dispatcher
+
+
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    out = settings.outbound
+    return OutboundPolicy(
+        allow_networks=tuple(out.allow_networks),
+        connect_timeout=out.connect_timeout,
+        read_timeout=out.read_timeout,
+        total_timeout=out.total_timeout,
+        max_response_bytes=out.max_response_bytes,
+    )
+
+
+class WorkerRuntime:
+    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.policy = outbound_policy(settings)
+        self.lease = timedelta(seconds=settings.broker.lease_seconds)
+        self._sessions: SessionFactory | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def sessions(self) -> SessionFactory:
+        if self._sessions is None:
+            self._sessions = create_session_factory(create_engine(self.settings.database))
+        return self._sessions
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = build_outbound_client(self.policy)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        if self._sessions is not None:
+            engine = self._sessions.kw.get("bind")
+            if engine is not None:
+                await engine.dispose()
+            self._sessions = None
