@@ -104,6 +104,16 @@ def worker(
 
 
 @cli.command()
+def clock() -> None:
+    """Run periodic work: re-enqueue stalled runs (sweeper) and prune old history."""
+    settings = load_settings()
+    _configure_logging(settings)
+    from app.worker.clock import run_clock
+
+    asyncio.run(run_clock(settings))
+
+
+@cli.command()
 def migrate() -> None:
     """Apply database migrations (the Procfile's release phase)."""
     settings = load_settings()
