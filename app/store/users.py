@@ -78,3 +78,11 @@ async def revoke_api_token(session: AsyncSession, *, user_id: int, token_id: int
     token.revoked_at = utcnow()
     session.add(token)
     return True
+
+
+async def change_password(session: AsyncSession, *, user: User, password_hash: str) -> None:
+    """Store the new hash and end every existing session of this user."""
+    user.password_hash = password_hash
+    user.session_version += 1
+    session.add(user)
+    await session.flush()
