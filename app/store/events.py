@@ -1,25 +1,41 @@
 """Recording inbound events and the runs they start, and reading event history.
 
 `record_event` is the durable heart of the webhook edge: one INSERT for the event
-(a duplicate delivery id is a no-op) and one for its run, committed by the caller
-before anything is acknowledged.
+and one for its run, committed by the caller before anything is acknowledged. A
+repeated delivery id never starts a second run: the unique (workflow, dedupe key)
+index turns the INSERT into a no-op, and the copy is then kept as its own "duplicate"
+row (no dedupe key, pointing at the first copy) so the history shows every request.
+Uploaded files of multipart bodies are kept in `event_file`, one row per file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import defer
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.store.tables import Event, Run, utcnow
+from app.store.tables import Event, EventFile, Run, Workflow, utcnow
 
 EVENT_TABLE = SQLModel.metadata.tables["event"]
 RUN_TABLE = SQLModel.metadata.tables["run"]
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """One uploaded file of a multipart body."""
+
+    field_name: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -37,16 +53,24 @@ class IncomingEvent:
     dedupe_key: str | None
     warnings: list[str]
     received_at: datetime
+    files: list[IncomingFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class RecordedEvent:
+    """The stored row's id, the run it started, and the first copy when it is a duplicate."""
+
     event_id: int
     run_id: int | None
-    duplicate: bool
+    duplicate_of: int | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.duplicate_of is not None
 
 
-def _insert_for(session: AsyncSession) -> Any:
+def dialect_insert(session: AsyncSession) -> Any:
+    """The INSERT construct with ON CONFLICT support for the session's database."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
@@ -61,8 +85,31 @@ async def record_event(
     plan: list[dict[str, Any]] | None = None,
     lease: timedelta = timedelta(minutes=2),
 ) -> RecordedEvent:
-    """Insert the event (and a queued run when `plan` is given); duplicates insert nothing."""
-    values = {
+    """Insert the event, its files and (when `plan` is given) a queued run.
+
+    A repeated dedupe key inserts a "duplicate" copy instead, and never a run.
+    """
+    values = _event_values(workflow_id, incoming, outcome, reason)
+    insert = dialect_insert(session)(Event).values(**values)
+    if incoming.dedupe_key is not None:
+        insert = insert.on_conflict_do_nothing(index_elements=["workflow_id", "dedupe_key"])
+    event_id = (await session.exec(insert.returning(EVENT_TABLE.c.id))).scalar()
+    if event_id is None:
+        first = await _find_by_dedupe_key(session, workflow_id, incoming.dedupe_key)
+        copy_id = await _insert_duplicate_copy(session, values, first)
+        await _insert_files(session, copy_id, incoming.files)
+        return RecordedEvent(event_id=copy_id, run_id=None, duplicate_of=first)
+    await _insert_files(session, event_id, incoming.files)
+    run_id = None
+    if plan is not None:
+        run_id = await _insert_run(session, workflow_id, event_id, plan, lease)
+    return RecordedEvent(event_id=event_id, run_id=run_id)
+
+
+def _event_values(
+    workflow_id: int, incoming: IncomingEvent, outcome: str, reason: str | None
+) -> dict[str, Any]:
+    return {
         "workflow_id": workflow_id,
         "received_at": incoming.received_at,
         "method": incoming.method,
@@ -79,17 +126,37 @@ async def record_event(
         "reason": reason,
         "warnings": incoming.warnings or None,
     }
-    insert = _insert_for(session)(Event).values(**values)
-    if incoming.dedupe_key is not None:
-        insert = insert.on_conflict_do_nothing(index_elements=["workflow_id", "dedupe_key"])
-    event_id = (await session.exec(insert.returning(EVENT_TABLE.c.id))).scalar()
-    if event_id is None:
-        existing = await _find_by_dedupe_key(session, workflow_id, incoming.dedupe_key)
-        return RecordedEvent(event_id=existing, run_id=None, duplicate=True)
-    run_id = None
-    if plan is not None:
-        run_id = await _insert_run(session, workflow_id, event_id, plan, lease)
-    return RecordedEvent(event_id=event_id, run_id=run_id, duplicate=False)
+
+
+async def _insert_duplicate_copy(session: AsyncSession, values: dict[str, Any], first: int) -> int:
+    key = values["dedupe_key"]
+    copy = {
+        **values,
+        "dedupe_key": None,
+        "outcome": "duplicate",
+        "reason": f"Same delivery id ({key}) as event #{first}, so it did not run again",
+        "duplicate_of_event_id": first,
+    }
+    insert = sa.insert(Event).values(**copy).returning(EVENT_TABLE.c.id)
+    return int((await session.exec(insert)).scalar_one())
+
+
+async def _insert_files(session: AsyncSession, event_id: int, files: list[IncomingFile]) -> None:
+    if not files:
+        return
+    rows = [
+        {
+            "event_id": event_id,
+            "field_name": upload.field_name,
+            "filename": upload.filename,
+            "content_type": upload.content_type[:255],
+            "size": upload.size,
+            "sha256": upload.sha256,
+            "data": upload.data,
+        }
+        for upload in files
+    ]
+    await session.exec(sa.insert(EventFile).values(rows))
 
 
 async def _find_by_dedupe_key(session: AsyncSession, workflow_id: int, key: str | None) -> int:
@@ -149,3 +216,27 @@ async def list_workflow_events(
 async def latest_workflow_event(session: AsyncSession, *, workflow_id: int) -> Event | None:
     events = await list_workflow_events(session, workflow_id=workflow_id, limit=1)
     return events[0] if events else None
+
+
+async def list_event_files(session: AsyncSession, *, event_id: int) -> list[EventFile]:
+    """The event's uploaded files in the order received; `data` is deferred (not loaded)."""
+    query = (
+        select(EventFile)
+        .where(EventFile.event_id == event_id)
+        .options(defer(EventFile.data))  # type: ignore[arg-type]
+        .order_by(col(EventFile.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def get_user_event_file(
+    session: AsyncSession, *, user_id: int, event_id: int, file_id: int
+) -> EventFile | None:
+    """The file with its bytes if it belongs to the user's event; None otherwise."""
+    query = (
+        select(EventFile)
+        .join(Event, col(Event.id) == col(EventFile.event_id))
+        .join(Workflow, col(Workflow.id) == col(Event.workflow_id))
+        .where(EventFile.id == file_id, Event.id == event_id, Workflow.user_id == user_id)
+    )
+    return (await session.exec(query)).first()

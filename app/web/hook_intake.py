@@ -1,8 +1,13 @@
 """Deciding what to do with one inbound request, and how to answer it.
 
-`assess_request` is a pure decision built from `app.inbound` (parse, handshake,
-method, signature, dedupe key). `reply_for` shapes the HTTP answer once the event
-is committed: the workflow's custom response, or a plain-English rejection.
+`assess_request` is a pure decision built from `app.inbound`, in this order:
+1. handshakes the sender does not sign (Meta `hub.challenge`, the echo option);
+2. the request's shape: CORS preflight, informational GET/HEAD, methods not accepted;
+3. the signature, over the exact bytes;
+4. Slack's `url_verification`, which Slack signs, so it is answered only after step 3;
+5. the dedupe key.
+`reply_for` shapes the HTTP answer once the event is committed: the workflow's custom
+response (its body template sees `trigger` like steps do), or a plain-English rejection.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from app.inbound.handshakes import answer_handshake
 from app.inbound.request import InboundRequest
 from app.inbound.signatures import verify_signature
 from app.inbound.trigger_config import TriggerConfig
-from app.store.events import IncomingEvent, RecordedEvent
+from app.store.events import IncomingEvent, IncomingFile, RecordedEvent
+from app.workflows.engine import trigger_context
 from app.workflows.exact_json import dump_exact_json
 from app.workflows.templating import TemplateProblem, render_text
 
@@ -43,14 +49,44 @@ class Verdict:
 
 def assess_request(trigger: TriggerConfig, inbound: InboundRequest) -> Verdict:
     parsed = parse_body(inbound.content_type, inbound.body)
-    handshake = answer_handshake(trigger, inbound, parsed)
-    if handshake is not None:
-        reply = Response(
-            content=handshake.body,
-            status_code=handshake.status,
-            media_type=handshake.content_type,
-        )
-        return Verdict(outcome="none", parsed=parsed, reply=reply)
+    signed_handshake = _slack_handshake_enabled(trigger)
+    if not signed_handshake:
+        handshake = _handshake(trigger, inbound, parsed)
+        if handshake is not None:
+            return handshake
+    shape = _check_shape(trigger, inbound, parsed)
+    if shape is not None:
+        return shape
+    signature = verify_signature(trigger.signature, inbound, now=inbound.received_at)
+    if not signature.ok:
+        return Verdict(outcome="rejected", parsed=parsed, reason=signature.reason, status=401)
+    if signed_handshake:
+        handshake = _handshake(trigger, inbound, parsed)
+        if handshake is not None:
+            return handshake
+    key = dedupe_key(trigger, inbound, parsed)
+    return Verdict(outcome="accepted", parsed=parsed, dedupe_key=key)
+
+
+def _slack_handshake_enabled(trigger: TriggerConfig) -> bool:
+    preset = trigger.handshake.preset
+    return preset == "slack" or (preset == "none" and trigger.signature.preset == "slack")
+
+
+def _handshake(
+    trigger: TriggerConfig, inbound: InboundRequest, parsed: ParsedBody
+) -> Verdict | None:
+    answer = answer_handshake(trigger, inbound, parsed)
+    if answer is None:
+        return None
+    reply = Response(content=answer.body, status_code=answer.status, media_type=answer.content_type)
+    return Verdict(outcome="none", parsed=parsed, reply=reply)
+
+
+def _check_shape(
+    trigger: TriggerConfig, inbound: InboundRequest, parsed: ParsedBody
+) -> Verdict | None:
+    """Preflight, informational GET/HEAD, or a method the workflow does not accept."""
     methods: list[str] = list(trigger.methods)
     if inbound.method == "OPTIONS":
         return Verdict(outcome="none", parsed=parsed, reply=_preflight(trigger, methods))
@@ -64,11 +100,7 @@ def assess_request(trigger: TriggerConfig, inbound: InboundRequest) -> Verdict:
             f"but this one was {inbound.method}."
         )
         return Verdict(outcome="rejected", parsed=parsed, reason=reason, status=405)
-    signature = verify_signature(trigger.signature, inbound, now=inbound.received_at)
-    if not signature.ok:
-        return Verdict(outcome="rejected", parsed=parsed, reason=signature.reason, status=401)
-    key = dedupe_key(trigger, inbound, parsed)
-    return Verdict(outcome="accepted", parsed=parsed, dedupe_key=key)
+    return None
 
 
 def _preflight(trigger: TriggerConfig, methods: list[str]) -> Response[Any]:
@@ -86,6 +118,14 @@ def _preflight(trigger: TriggerConfig, methods: list[str]) -> Response[Any]:
     return Response(content=b"", status_code=204, headers=headers)
 
 
+def with_cors(trigger: TriggerConfig, response: Response[Any]) -> Response[Any]:
+    """Let browser pages read the answer when the user allowed browser senders."""
+    if trigger.allow_browser_senders:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "X-Hookline-Event-Id"
+    return response
+
+
 def incoming_event(inbound: InboundRequest, verdict: Verdict) -> IncomingEvent:
     parsed = verdict.parsed
     return IncomingEvent(
@@ -100,6 +140,17 @@ def incoming_event(inbound: InboundRequest, verdict: Verdict) -> IncomingEvent:
         dedupe_key=verdict.dedupe_key,
         warnings=list(parsed.warnings),
         received_at=inbound.received_at,
+        files=[
+            IncomingFile(
+                field_name=upload.field,
+                filename=upload.filename,
+                content_type=upload.content_type,
+                size=upload.size,
+                sha256=upload.sha256,
+                data=upload.data,
+            )
+            for upload in parsed.files
+        ],
     )
 
 
@@ -123,16 +174,32 @@ def reply_for(
     if configured.body is None:
         content: dict[str, Any] = {"event_id": recorded.event_id}
         if recorded.duplicate:
-            content["duplicate"] = True
+            content.update(duplicate=True, duplicate_of=recorded.duplicate_of)
         return Response(content=content, status_code=configured.status, headers=headers)
-    context = {"event_id": recorded.event_id, "trigger": {"method": inbound.method}}
-    try:
-        text = render_text(configured.body, context).value
-    except TemplateProblem:
-        text = configured.body
     return Response(
-        content=text,
+        content=_render_reply_body(configured.body, verdict, recorded, inbound),
         status_code=configured.status,
         media_type=configured.content_type,
         headers=headers,
     )
+
+
+def _render_reply_body(
+    template: str, verdict: Verdict, recorded: RecordedEvent, inbound: InboundRequest
+) -> str:
+    """The custom body; a template that fails to render is sent as typed (and never 5xx)."""
+    trigger = trigger_context(
+        method=inbound.method,
+        headers=[[name, value] for name, value in inbound.headers],
+        query_pairs=inbound.query_pairs,
+        raw_query=inbound.raw_query,
+        body=verdict.parsed.value,
+        content_type=inbound.content_type,
+        event_id=recorded.event_id,
+        received_at=inbound.received_at.isoformat(),
+    )
+    context = {"event_id": recorded.event_id, "duplicate": recorded.duplicate, "trigger": trigger}
+    try:
+        return str(render_text(template, context).value)
+    except TemplateProblem:
+        return template

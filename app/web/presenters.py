@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from app.inbound.request import InboundRequest
 from app.settings import Settings
-from app.store.tables import Event, Run, Step, StepAttempt, Workflow
-from app.web.schemas import EventOut, RunDetailOut, RunOut, StepAttemptOut, WorkflowOut
+from app.store.sealing import is_sealed, sealed_hint
+from app.store.tables import Event, EventFile, Run, Step, StepAttempt, Workflow, utcnow
+from app.web.schemas import (
+    EventDetailOut,
+    EventFileOut,
+    EventOut,
+    QueryOut,
+    RunDetailOut,
+    RunOut,
+    StepAttemptOut,
+    WorkflowOut,
+)
 from app.workflows.definition import StepDefinition
+from app.workflows.exact_json import dump_exact_json, load_exact_json
 
 SECRET_KEYS = frozenset({"secret", "verify_token", "password", "token", "api_key"})
 
 
 def mask_secret(value: str) -> str:
     """`••••` plus the last 4 characters (nothing at all for short secrets)."""
+    if is_sealed(value):
+        return "••••" + sealed_hint(value)
     return "••••" + value[-4:] if len(value) >= 12 else "••••"
 
 
@@ -95,4 +110,40 @@ def event_out(event: Event) -> EventOut:
         outcome=event.outcome,
         reason=event.reason,
         dedupe_key=event.dedupe_key,
+        duplicate_of_event_id=event.duplicate_of_event_id,
     )
+
+
+def event_file_out(event_file: EventFile, *, url_prefix: str = "") -> EventFileOut:
+    assert event_file.id is not None
+    return EventFileOut(
+        id=event_file.id,
+        field=event_file.field_name,
+        filename=event_file.filename,
+        content_type=event_file.content_type,
+        size=event_file.size,
+        sha256=event_file.sha256,
+        download_url=f"{url_prefix}/events/{event_file.event_id}/files/{event_file.id}",
+    )
+
+
+def query_out(raw_query: str) -> QueryOut:
+    """The raw query and its decoded pairs, read the way the webhook edge reads them."""
+    decoded = InboundRequest("GET", "", "", raw_query, (), b"", utcnow())
+    return QueryOut(raw=raw_query, pairs=decoded.query_pairs, values=decoded.query_dict)
+
+
+def event_detail_json(event: Event, files: list[EventFile]) -> str:
+    """The event as JSON text, the parsed body's numbers written exactly as received."""
+    detail = EventDetailOut(
+        **event_out(event).model_dump(),
+        path=event.path,
+        headers=[(name, value) for name, value in event.headers],
+        query=query_out(event.query_string),
+        body_kind=event.body_kind,
+        body_base64=base64.b64encode(event.body).decode("ascii"),
+        parsed=load_exact_json(event.parsed_json) if event.parsed_json else None,
+        files=[event_file_out(f, url_prefix="/api/v1") for f in files],
+        warnings=list(event.warnings or []),
+    )
+    return dump_exact_json(detail.model_dump())

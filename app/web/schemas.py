@@ -60,6 +60,47 @@ class EventOut(BaseModel):
     outcome: str
     reason: str | None
     dedupe_key: str | None
+    duplicate_of_event_id: int | None = None
+
+
+class EventFileOut(BaseModel):
+    """One uploaded file of a multipart event; `download_url` answers its exact bytes."""
+
+    id: int
+    field: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    download_url: str
+
+
+class QueryOut(BaseModel):
+    """The query string as sent (`raw`) and decoded: `pairs` in order, `values` by name."""
+
+    raw: str
+    pairs: list[tuple[str, str]]
+    values: dict[str, str | list[str]]
+
+
+class EventDetailOut(EventOut):
+    """One stored request, complete.
+
+    `body_base64` is the exact bytes received. `parsed` is the parsed view (JSON, form,
+    multipart fields, XML or text) with numbers written digit for digit as the sender
+    sent them (`10.0` stays `10.0`; big integers stay exact), so read it with a
+    decimal-aware JSON parser if you need exact amounts. It is null for empty and
+    binary bodies.
+    """
+
+    path: str
+    headers: list[tuple[str, str]]
+    query: QueryOut
+    body_kind: str
+    body_base64: str
+    parsed: Any
+    files: list[EventFileOut]
+    warnings: list[str]
 
 
 ItemT = TypeVar("ItemT")

@@ -1,21 +1,30 @@
-"""JSON API for what happened: a workflow's events and runs, one run, one event."""
+"""JSON API for what happened: a workflow's events and runs, one run, one event and its files.
+
+Also `POST /api/v1/workflows/{id}/rotate-url`, which retires the inbound URL (the old
+one answers 410 Gone from then on) and hands back the workflow with its new URL.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
-from litestar import Controller, get
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.store.events import list_workflow_events
-from app.store.history import get_user_run, list_run_attempts, list_workflow_runs
-from app.store.tables import User
+from app.settings import Settings
+from app.store.events import get_user_event_file, list_event_files, list_workflow_events
+from app.store.history import get_user_event, get_user_run, list_run_attempts, list_workflow_runs
+from app.store.hook_urls import rotate_hook_token
+from app.store.tables import EventFile, User
+from app.store.workflows import list_workflow_steps
 from app.web.controllers.api_workflows import owned_workflow
-from app.web.presenters import event_out, run_detail_out, run_out
-from app.web.schemas import EventOut, Page, RunDetailOut, RunOut
+from app.web.presenters import event_detail_json, event_out, run_detail_out, run_out, workflow_out
+from app.web.schemas import EventDetailOut, EventOut, Page, RunDetailOut, RunOut, WorkflowOut
 
 Before = QueryParameter(required=False, ge=1, description="Last id seen (keyset pagination).")
 Limit = QueryParameter(required=False, ge=1, le=200, description="Page size.")
@@ -69,3 +78,72 @@ class HistoryApiController(Controller):
         if run is None or run.id is None:
             raise NotFoundException("There is no run with this id in your account.")
         return run_detail_out(run, await list_run_attempts(db, run_id=run.id))
+
+    @get(
+        "/events/{event_id:int}",
+        responses={200: ResponseSpec(data_container=EventDetailOut, description="The event")},
+    )
+    async def event_detail(
+        self,
+        event_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+    ) -> Response[bytes]:
+        """One received request: headers in order, query, exact body (base64), parsed view."""
+        assert user.id is not None
+        event = await get_user_event(db, user_id=user.id, event_id=event_id)
+        if event is None:
+            raise NotFoundException("There is no event with this id in your account.")
+        files = await list_event_files(db, event_id=event_id)
+        content = event_detail_json(event, files).encode()
+        return Response(content=content, media_type="application/json")
+
+    @get("/events/{event_id:int}/files/{file_id:int}", media_type="application/octet-stream")
+    async def event_file(
+        self,
+        event_id: FromPath[int],
+        file_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+    ) -> Response[bytes]:
+        """The exact bytes of one uploaded file, as a download."""
+        assert user.id is not None
+        found = await get_user_event_file(db, user_id=user.id, event_id=event_id, file_id=file_id)
+        if found is None:
+            raise NotFoundException("There is no such file in your account.")
+        return file_download(found)
+
+    @post("/workflows/{workflow_id:int}/rotate-url", status_code=200)
+    async def rotate_url(
+        self,
+        workflow_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+    ) -> WorkflowOut:
+        """Give the workflow a new inbound URL; the old one answers 410 Gone from now on."""
+        workflow = await owned_workflow(db, user, workflow_id)
+        assert workflow.id is not None
+        await rotate_hook_token(db, workflow=workflow)
+        steps = await list_workflow_steps(db, workflow_id=workflow.id)
+        return workflow_out(settings, workflow, steps)
+
+
+def file_download(event_file: EventFile) -> Response[bytes]:
+    """An uploaded file as an attachment; never rendered inline (it is the sender's data)."""
+    return Response(
+        content=event_file.data,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": content_disposition(event_file.filename),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact name in RFC 5987 form."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{fallback or 'file'}\"; filename*=UTF-8''{quote(filename)}"

@@ -1,9 +1,12 @@
 """The webhook edge: `/hooks/{token}` turns any HTTP request into a stored event.
 
-Order matters and is the product's promise: read the exact bytes, decide (handshake,
-method, signature, duplicate), INSERT and COMMIT, then enqueue, then answer 2xx.
-If the database cannot commit, the sender gets 503 and retries; nothing is acknowledged
-that is not stored. If the broker is down, the sweeper enqueues the run later.
+Order matters and is the product's promise: read the exact bytes (Litestar answers
+413 above `request_max_body_size` before anything is stored), count the request
+against the hook's rate limit, decide (handshake, method, signature, duplicate),
+INSERT and COMMIT, then enqueue, then answer 2xx. If the database cannot commit, the
+sender gets 503 and retries; nothing is acknowledged that is not stored. If the broker
+is down, the sweeper enqueues the run later. A disabled workflow still stores events
+("held"); only deleting the workflow (404) or rotating its URL (410) stops a URL.
 """
 
 from __future__ import annotations
@@ -13,18 +16,22 @@ from typing import Any
 
 from litestar import Request, Response, route
 from litestar.datastructures import State
-from litestar.types import Method
-from litestar.di import NamedDependency
 from litestar.params import FromPath
+from litestar.types import Method
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.inbound.request import InboundRequest
 from app.inbound.trigger_config import TriggerConfig
+from app.settings import Settings
 from app.store.db import SessionFactory, transaction
 from app.store.events import RecordedEvent, record_event
+from app.store.hook_urls import is_retired_hook_token
+from app.store.rate_limits import count_hook_request
+from app.store.sealing import open_trigger
 from app.store.tables import Workflow, utcnow
 from app.store.workflows import find_workflow_by_hook_token, list_workflow_steps, step_definitions
-from app.web.hook_intake import Verdict, assess_request, incoming_event, reply_for
+from app.web.hook_intake import Verdict, assess_request, incoming_event, reply_for, with_cors
 from app.worker.broker import Dispatcher
 from app.workflows.definition import plan_from_steps
 
@@ -36,44 +43,70 @@ UNAVAILABLE = Response(
     status_code=503,
     headers={"Retry-After": "30"},
 )
+UNKNOWN = (
+    "No workflow has this URL. It may have been deleted: copy the current URL from "
+    "the workflow's page."
+)
+ROTATED = (
+    "This webhook URL was replaced by a new one and no longer accepts requests. "
+    "Copy the current URL from the workflow's page in Hookline."
+)
 
 
 @route(["/hooks/{token:str}", "/hooks/{token:str}/"], http_method=HOOK_METHODS)
 async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) -> Response[Any]:
-    body = await request.body()
-    inbound = InboundRequest(
-        method=request.method.upper(),
-        url=str(request.url),
-        path=request.url.path,
-        raw_query=request.scope.get("query_string", b"").decode("latin-1"),
-        headers=tuple(
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in request.scope["headers"]
-        ),
-        body=body,
-        received_at=utcnow(),
-    )
+    inbound = _frozen(request, await request.body())
+    settings: Settings = request.app.state.settings
     sessions: SessionFactory = request.app.state.sessions
     try:
         async with transaction(sessions) as session:
             workflow = await find_workflow_by_hook_token(session, token=token)
             if workflow is None:
-                return _unknown_hook()
-            trigger = TriggerConfig.model_validate(workflow.trigger or {})
+                return await _gone_or_unknown(session, token)
+            assert workflow.id is not None
+            wait = await count_hook_request(
+                session,
+                workflow_id=workflow.id,
+                now=inbound.received_at,
+                limit_per_minute=settings.inbound.rate_limit_per_minute,
+            )
+            if wait is not None:
+                return _too_many_requests(wait)
+            trigger = TriggerConfig.model_validate(open_trigger(settings, workflow.trigger))
             verdict = assess_request(trigger, inbound)
             if verdict.reply is not None:
-                return verdict.reply
+                return with_cors(trigger, verdict.reply)
             recorded = await _store(session, workflow, inbound, verdict)
     except SQLAlchemyError:
         log.exception("could not store an inbound event")
         return UNAVAILABLE
     if recorded.run_id is not None:
         _enqueue(request.app.state.dispatcher, recorded.run_id)
-    return reply_for(trigger, verdict, recorded, inbound)
+    return with_cors(trigger, reply_for(trigger, verdict, recorded, inbound))
+
+
+def _frozen(request: Request[Any, Any, State], body: bytes) -> InboundRequest:
+    """The request exactly as received: raw path and query (Twilio signs the URL as sent)."""
+    scope = request.scope
+    raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    raw_path = raw_path.partition("?")[0]  # some ASGI clients leave the query in raw_path
+    raw_query = scope.get("query_string", b"").decode("latin-1")
+    base = f"{request.url.scheme}://{request.url.netloc}" if request.url.netloc else ""
+    return InboundRequest(
+        method=request.method.upper(),
+        url=f"{base}{raw_path}" + (f"?{raw_query}" if raw_query else ""),
+        path=raw_path,
+        raw_query=raw_query,
+        headers=tuple(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
+        ),
+        body=body,
+        received_at=utcnow(),
+    )
 
 
 async def _store(
-    session: Any, workflow: Workflow, inbound: InboundRequest, verdict: Verdict
+    session: AsyncSession, workflow: Workflow, inbound: InboundRequest, verdict: Verdict
 ) -> RecordedEvent:
     assert workflow.id is not None
     plan = None
@@ -91,18 +124,25 @@ async def _store(
     )
 
 
-def _enqueue(dispatcher: NamedDependency[Dispatcher], run_id: FromPath[int]) -> None:
+def _enqueue(dispatcher: Dispatcher, run_id: int) -> None:
     try:
         dispatcher.run_step(run_id)
     except Exception:  # the event is committed; the sweeper will enqueue it later
         log.warning("broker unavailable; run %s will be picked up by the sweeper", run_id)
 
 
-def _unknown_hook() -> Response[Any]:
+async def _gone_or_unknown(session: AsyncSession, token: str) -> Response[Any]:
+    if await is_retired_hook_token(session, token=token):
+        return Response(content=ROTATED, status_code=410, media_type="text/plain")
+    return Response(content={"error": UNKNOWN}, status_code=404)
+
+
+def _too_many_requests(wait_seconds: int) -> Response[Any]:
     return Response(
         content={
-            "error": "No workflow has this URL. It may have been deleted, or its URL "
-            "rotated: copy the current URL from the workflow's page."
+            "error": "This webhook URL received too many requests this minute. "
+            f"Retry in {wait_seconds} seconds."
         },
-        status_code=404,
+        status_code=429,
+        headers={"Retry-After": str(wait_seconds)},
     )

@@ -1,4 +1,5 @@
-"""Run and event pages: each step's request and response, and the raw request received.
+"""Run and event pages: each step's request and response, the raw request received,
+its uploaded files, and a workflow's history of received requests (`?before=` keyset).
 
 While a run is unfinished its status block re-fetches itself every second (htmx);
 the same block is what a full page load renders inline.
@@ -7,18 +8,33 @@ the same block is what a full page load renders inline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Response, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.events import get_user_event_file, list_event_files, list_workflow_events
 from app.store.history import get_user_event, get_user_run, list_run_attempts
-from app.store.tables import TERMINAL_RUN_STATUSES, Event, Run, StepAttempt, User, Workflow
+from app.store.tables import (
+    TERMINAL_RUN_STATUSES,
+    Event,
+    EventFile,
+    Run,
+    StepAttempt,
+    User,
+    Workflow,
+)
+from app.store.workflows import get_user_workflow
+from app.web.controllers.api_history import file_download
+from app.web.presenters import query_out
+from app.web.schemas import QueryOut
 from app.workflows.exact_json import dump_exact_json, load_exact_json
+
+HISTORY_PAGE_SIZE = 50
 
 
 @dataclass
@@ -36,6 +52,16 @@ class EventPage:
     body_text: str
     body_is_text: bool
     parsed_pretty: str | None
+    query: QueryOut
+    files: list[EventFile]
+
+
+@dataclass
+class EventHistoryPage:
+    workflow: Workflow
+    events: list[Event]
+    next_before: int | None
+    first_page: bool
 
 
 async def _run_page(
@@ -49,6 +75,16 @@ async def _run_page(
     assert workflow is not None
     attempts = await list_run_attempts(db, run_id=run.id)
     return RunPage(run, workflow, attempts, finished=run.status in TERMINAL_RUN_STATUSES)
+
+
+async def _owned_event(
+    db: NamedDependency[AsyncSession], user: NamedDependency[User], event_id: FromPath[int]
+) -> Event:
+    assert user.id is not None
+    event = await get_user_event(db, user_id=user.id, event_id=event_id)
+    if event is None:
+        raise NotFoundException("There is no event with this id in your account.")
+    return event
 
 
 class RunPagesController(Controller):
@@ -79,10 +115,7 @@ class RunPagesController(Controller):
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Template:
-        assert user.id is not None
-        event = await get_user_event(db, user_id=user.id, event_id=event_id)
-        if event is None:
-            raise NotFoundException("There is no event with this id in your account.")
+        event = await _owned_event(db, user, event_id)
         workflow = await db.get(Workflow, event.workflow_id)
         assert workflow is not None
         try:
@@ -92,8 +125,45 @@ class RunPagesController(Controller):
         pretty = None
         if event.parsed_json:
             pretty = dump_exact_json(load_exact_json(event.parsed_json), indent=2)
-        page = EventPage(event, workflow, body_text, is_text, pretty)
+        files = await list_event_files(db, event_id=event_id)
+        query = query_out(event.query_string)
+        page = EventPage(event, workflow, body_text, is_text, pretty, query, files)
         return Template("runs/event.html", context={"page": page, "user": user})
+
+    @get("/events/{event_id:int}/files/{file_id:int}", media_type="application/octet-stream")
+    async def event_file(
+        self,
+        event_id: FromPath[int],
+        file_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+    ) -> Response[bytes]:
+        """One uploaded file's exact bytes, as a download (owner only, 404 otherwise)."""
+        assert user.id is not None
+        found = await get_user_event_file(db, user_id=user.id, event_id=event_id, file_id=file_id)
+        if found is None:
+            raise NotFoundException("There is no such file in your account.")
+        return file_download(found)
+
+    @get("/workflows/{workflow_id:int}/events")
+    async def event_history(
+        self,
+        workflow_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        before: Annotated[int | None, QueryParameter(required=False, ge=1)] = None,
+    ) -> Template:
+        """Every request the URL received (accepted, held, duplicate, rejected), newest first."""
+        assert user.id is not None
+        workflow = await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id)
+        if workflow is None:
+            raise NotFoundException("There is no workflow with this id in your account.")
+        events = await list_workflow_events(
+            db, workflow_id=workflow_id, before_id=before, limit=HISTORY_PAGE_SIZE
+        )
+        next_before = events[-1].id if len(events) == HISTORY_PAGE_SIZE else None
+        page = EventHistoryPage(workflow, events, next_before, first_page=before is None)
+        return Template("workflows/events.html", context={"page": page, "user": user})
 
     @get("/events/{event_id:int}/body")
     async def event_body(
@@ -103,10 +173,7 @@ class RunPagesController(Controller):
         user: NamedDependency[User],
     ) -> Response[bytes]:
         """The exact bytes received, as a download (never rendered as a page)."""
-        assert user.id is not None
-        event = await get_user_event(db, user_id=user.id, event_id=event_id)
-        if event is None:
-            raise NotFoundException("There is no event with this id in your account.")
+        event = await _owned_event(db, user, event_id)
         return Response(
             content=event.body,
             media_type="application/octet-stream",
