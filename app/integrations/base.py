@@ -15,6 +15,8 @@ import httpx
 from pydantic import BaseModel
 
 from app.integrations.ssrf_guard import OutboundPolicy
+from app.workflows.definition import StepDefinition
+from app.workflows.engine import FlowChange
 
 RESPONSE_PREVIEW_BYTES = 64 * 1024
 
@@ -38,6 +40,7 @@ class ActionResult:
 
     `retryable` says whether trying the same step again later could help (a 5xx, a 429,
     a timeout); `retry_after_seconds` carries the destination's Retry-After, if any.
+    `flow` is set only by control-flow steps (paths, delay).
     """
 
     outcome: Outcome
@@ -49,6 +52,7 @@ class ActionResult:
     duration_ms: int
     retryable: bool = False
     retry_after_seconds: float | None = None
+    flow: FlowChange | None = None
 
 
 class ActionType(abc.ABC, Generic[ConfigT]):
@@ -66,6 +70,10 @@ class ActionType(abc.ABC, Generic[ConfigT]):
     @abc.abstractmethod
     def validate_templates(self, config: ConfigT) -> dict[str, str]:
         """Map each templated field with a problem to a plain-English description."""
+
+    def nested_steps(self, config: ConfigT) -> list[tuple[str, StepDefinition]]:
+        """Steps held inside this step's config (a path's steps), with their field names."""
+        return []
 
     @abc.abstractmethod
     async def execute(self, config: ConfigT, ctx: ActionContext) -> ActionResult:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.integrations.base import ActionContext, ActionResult, ActionType
 from app.integrations.outbound_client import (
@@ -22,13 +22,19 @@ from app.integrations.outbound_client import (
     OutboundPolicy,
     send_request,
 )
+from app.integrations.request_options import (
+    AuthPreset,
+    BodyMode,
+    auth_headers,
+    render_body_as,
+    with_query,
+)
 from app.integrations.request_rendering import (
     FieldProblem,
     TemplateRenderer,
-    render_body,
     render_headers,
 )
-from app.integrations.response_summary import display_request, summarize_response
+from app.integrations.response_summary import HIDDEN, display_request, summarize_response
 from app.workflows.templating import check_template
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -60,6 +66,26 @@ class HttpRequestConfig(BaseModel):
     body: str | dict[str, Any] | list[Any] | None = None
     timeout_seconds: float | None = Field(default=None, gt=0, le=600)
     strict_templates: bool = False
+    query: dict[str, str] = Field(
+        default_factory=dict,
+        title="Query parameters",
+        description="Added to the address as ?name=value; values may use templates.",
+    )
+    body_mode: BodyMode = Field(
+        default="auto",
+        title="Body format",
+        description="auto: JSON if it looks like JSON; json; form (name=value pairs); raw text.",
+    )
+    auth: AuthPreset = Field(
+        default="none",
+        title="Authentication",
+        description="none, bearer token, basic (username and password) or an API-key header.",
+    )
+    token: str | None = Field(default=None, title="Bearer token")
+    username: str | None = Field(default=None, max_length=500, title="Username")
+    password: str | None = Field(default=None, title="Password")
+    api_key: str | None = Field(default=None, title="API key")
+    api_key_header: str = Field(default="X-API-Key", max_length=100, title="API-key header name")
 
     @field_validator("url")
     @classmethod
@@ -73,11 +99,26 @@ class HttpRequestConfig(BaseModel):
     @classmethod
     def _header_names_are_valid(cls, headers: dict[str, str]) -> dict[str, str]:
         for name in headers:
-            if not _HEADER_NAME.fullmatch(name):
-                raise ValueError(
-                    f'"{name}" is not a valid header name (use letters, digits and dashes).'
-                )
+            _check_header_name(name)
         return headers
+
+    @field_validator("api_key_header")
+    @classmethod
+    def _api_key_header_is_valid(cls, name: str) -> str:
+        _check_header_name(name)
+        return name
+
+    @model_validator(mode="after")
+    def _auth_has_credentials(self) -> HttpRequestConfig:
+        needed = {"bearer": "token", "basic": "username", "api_key": "api_key"}.get(self.auth)
+        if needed is not None and not getattr(self, needed):
+            raise ValueError(f"The {self.auth} authentication needs a {needed.replace('_', ' ')}.")
+        return self
+
+
+def _check_header_name(name: str) -> None:
+    if not _HEADER_NAME.fullmatch(name):
+        raise ValueError(f'"{name}" is not a valid header name (use letters, digits and dashes).')
 
 
 def describe_url_problem(url: str, *, templated: bool) -> str | None:
@@ -135,6 +176,10 @@ class HttpRequestAction(ActionType[HttpRequestConfig]):
         request_display = display_request(
             prepared.method, prepared.url, prepared.headers, prepared.body
         )
+        if config.auth == "api_key":
+            request_display["headers"] = _hide_header(
+                request_display["headers"], config.api_key_header
+            )
         try:
             response = await send_request(
                 ctx.client,
@@ -156,8 +201,19 @@ def prepare_request(config: HttpRequestConfig, renderer: TemplateRenderer) -> Pr
     problem = describe_url_problem(url, templated=False)
     if problem is not None:
         raise FieldProblem(f"URL: {problem} (it came out as {url!r})")
+    url = with_query(url, config.query, renderer)
     headers = render_headers(config.headers, renderer)
-    body, default_type = render_body(config.body, headers, renderer)
+    preset = auth_headers(
+        config.auth,
+        token=config.token,
+        username=config.username,
+        password=config.password,
+        api_key=config.api_key,
+        api_key_header=config.api_key_header,
+    )
+    preset_names = {name.lower() for name, _ in preset}
+    headers = [pair for pair in headers if pair[0].lower() not in preset_names] + preset
+    body, default_type = render_body_as(config.body_mode, config.body, headers, renderer)
     if default_type is not None and not any(n.lower() == "content-type" for n, _ in headers):
         headers.append(("Content-Type", default_type))
     return PreparedRequest(config.method, url, headers, body)
@@ -165,6 +221,7 @@ def prepare_request(config: HttpRequestConfig, renderer: TemplateRenderer) -> Pr
 
 def _templated_fields(config: HttpRequestConfig) -> list[tuple[str, str]]:
     fields = [("url", config.url)]
+    fields += [(f"query.{name}", value) for name, value in config.query.items()]
     fields += [(f"headers.{name}", value) for name, value in config.headers.items()]
     fields += [("body", text) for text in _body_strings(config.body)]
     return fields
@@ -179,6 +236,11 @@ def _body_strings(body: Any) -> list[str]:
     if isinstance(body, list):
         return [text for item in body for text in _body_strings(item)]
     return []
+
+
+def _hide_header(headers: list[tuple[str, str]], secret_name: str) -> list[tuple[str, str]]:
+    lowered = secret_name.lower()
+    return [(name, HIDDEN if name.lower() == lowered else value) for name, value in headers]
 
 
 def _policy_for(config: HttpRequestConfig, policy: OutboundPolicy) -> OutboundPolicy:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from app.integrations.base import ActionType
+from app.integrations.delay import DelayAction
+from app.integrations.discord_message import DiscordMessageAction
+from app.integrations.email import EmailAction
+from app.integrations.filter import FilterAction
+from app.integrations.formatter import FormatterAction
 from app.integrations.http_request import HttpRequestAction
+from app.integrations.paths import PathsAction
+from app.integrations.slack_message import SlackMessageAction
 
 _ACTIONS: dict[str, ActionType[Any]] = {}
 
@@ -43,7 +50,16 @@ def all_actions() -> list[ActionType[Any]]:
     return list(_ACTIONS.values())
 
 
-BUILT_IN_ACTIONS: tuple[ActionType[Any], ...] = (HttpRequestAction(),)
+BUILT_IN_ACTIONS: tuple[ActionType[Any], ...] = (
+    HttpRequestAction(),
+    SlackMessageAction(),
+    DiscordMessageAction(),
+    EmailAction(),
+    FilterAction(),
+    PathsAction(),
+    DelayAction(),
+    FormatterAction(),
+)
 
 for _built_in in BUILT_IN_ACTIONS:
     register(_built_in)

@@ -22,9 +22,13 @@ def validate_step(step: StepDefinition) -> dict[str, str]:
         config = action.parse_config(step.config)
     except ValidationError as exc:
         return _pydantic_problems(exc)
-    return {
+    problems = {
         f"config.{name}": problem for name, problem in action.validate_templates(config).items()
     }
+    for where, nested in action.nested_steps(config):
+        for name, problem in validate_step(nested).items():
+            problems.setdefault(f"config.{where}.{name}", problem)
+    return problems
 
 
 def _pydantic_problems(exc: ValidationError) -> dict[str, str]:

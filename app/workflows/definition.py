@@ -1,14 +1,18 @@
 """What a workflow is, independent of storage: its steps as the user defined them.
 
 A run copies the workflow's steps into its `plan` when it is created, so editing a
-workflow never changes a run that is already under way.
+workflow never changes a run that is already under way. A paths step holds its branches'
+steps in its own config and must be the last step of its list (as in Zapier).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+PATHS_TYPE = "paths"
 
 
 class StepDefinition(BaseModel):
@@ -28,7 +32,26 @@ class WorkflowDefinition(BaseModel):
     steps: list[StepDefinition] = Field(default_factory=list, max_length=50)
     trigger: dict[str, Any] | None = None
 
+    @field_validator("steps")
+    @classmethod
+    def _paths_come_last(cls, steps: list[StepDefinition]) -> list[StepDefinition]:
+        problem = describe_paths_placement(steps)
+        if problem is not None:
+            raise ValueError(problem)
+        return steps
 
-def plan_from_steps(steps: list[StepDefinition]) -> list[dict[str, Any]]:
-    """The frozen list of enabled steps a new run will execute, in order."""
+
+def describe_paths_placement(steps: Sequence[StepDefinition]) -> str | None:
+    """Say why a step list is not allowed because a paths step is not last, or None."""
+    enabled = [step for step in steps if step.enabled]
+    if any(step.type == PATHS_TYPE for step in enabled[:-1]):
+        return (
+            "A paths step must be the last step: put the steps that should follow it "
+            "inside each path instead."
+        )
+    return None
+
+
+def plan_from_steps(steps: Sequence[StepDefinition]) -> list[dict[str, Any]]:
+    """The list of enabled steps a new run (or a chosen path) will execute, in order."""
     return [step.model_dump() for step in steps if step.enabled]

@@ -32,3 +32,18 @@ def test_unknown_action_type_names_the_known_ones() -> None:
 def test_registering_a_second_action_under_a_taken_name_is_refused() -> None:
     with pytest.raises(ValueError, match="already registered"):
         register(HttpRequestAction())
+
+
+def test_step_library_types_are_all_registered() -> None:
+    names = {action.type_name for action in all_actions()}
+
+    assert names >= {
+        "http_request",
+        "slack_message",
+        "discord_message",
+        "email",
+        "filter",
+        "paths",
+        "delay",
+        "formatter",
+    }
