@@ -32,9 +32,18 @@ def load_settings() -> Settings:
     """Settings from the environment, or a readable message and exit code 2."""
     try:
         return Settings()
-    except (SettingsError, ValidationError) as exc:
+    except ValidationError as exc:
+        for problem in _plain_problems(exc):
+            typer.echo(f"Configuration problem: {problem}", err=True)
+        raise typer.Exit(2) from exc
+    except SettingsError as exc:
         typer.echo(f"Configuration problem: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def _plain_problems(exc: ValidationError) -> list[str]:
+    """Pydantic's report without its boilerplate: one readable line per problem."""
+    return [str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()]
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -137,7 +146,7 @@ def create_user_command(
     """Create a user; with --api-token, print a new API token (shown once)."""
     settings = load_settings()
     from app.store.migrate import upgrade_to_head
-    from app.store.user_admin import create_user_with_token
+    from app.auth.user_admin import create_user_with_token
 
     upgrade_to_head(settings.database.url)
     try:
@@ -154,3 +163,7 @@ def create_user_command(
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -250,7 +250,7 @@ def providers_from_environ(environ: Mapping[str, str] | None = None) -> tuple[Si
         prefix = f"OIDC_{match.group(1)}_"
         client_id, secret = env.get(prefix + "CLIENT_ID"), env.get(prefix + "CLIENT_SECRET")
         if not (client_id and secret):
-            raise ValueError(f"{variable} is set but {prefix}CLIENT_ID/CLIENT_SECRET are not.")
+            raise SettingsError(f"{variable} is set but {prefix}CLIENT_ID/CLIENT_SECRET are not.")
         found.append(
             SignInProvider(
                 name=match.group(1).lower(),

@@ -123,6 +123,7 @@ def hookline_processes(
         "OUTBOUND_ALLOW_NETWORKS": "127.0.0.0/8",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
+        "INBOUND_RATE_LIMIT_PER_MINUTE": "0",
         "PORT": str(port),
     }
     ready = f"http://127.0.0.1:{port}/healthz"

@@ -1,13 +1,39 @@
 // Small progressive enhancements: copy buttons, unsaved-changes warning, confirmations.
+
+// One polite live region so screen readers hear "Copied" (a changing button label is not announced).
+const announce = (message) => {
+  let region = document.getElementById("announcer");
+  if (!region) {
+    region = document.createElement("p");
+    region.id = "announcer";
+    region.className = "visually-hidden";
+    region.setAttribute("role", "status");
+    region.setAttribute("aria-live", "polite");
+    document.body.append(region);
+  }
+  region.textContent = "";
+  setTimeout(() => { region.textContent = message; }, 50);
+};
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
   const source = document.querySelector(button.dataset.copy);
   if (!source) return;
-  source.select();
-  const done = () => { button.textContent = "Copied"; setTimeout(() => { button.textContent = "Copy"; }, 1500); };
-  if (navigator.clipboard) navigator.clipboard.writeText(source.value).then(done, () => { document.execCommand("copy"); done(); });
-  else { document.execCommand("copy"); done(); }
+  const label = button.dataset.label || (button.dataset.label = button.textContent);
+  const legacyCopy = () => { source.select(); return document.execCommand("copy"); };
+  const show = (ok) => {
+    button.textContent = ok ? "Copied" : "Press Ctrl+C to copy";
+    announce(ok ? "Copied to the clipboard" : "Could not copy: the address is selected, press Ctrl+C");
+    if (!ok) source.select();
+    clearTimeout(button.copyTimer);
+    button.copyTimer = setTimeout(() => { button.textContent = label; }, 2000);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(source.value).then(() => show(true), () => show(legacyCopy()));
+  } else {
+    show(legacyCopy());
+  }
 });
 
 document.addEventListener("submit", (event) => {

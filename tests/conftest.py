@@ -8,6 +8,7 @@ skipped with a visible reason otherwise.
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import os
 import secrets
@@ -147,3 +148,10 @@ async def wait_for(predicate, *, timeout: float = 15.0, interval: float = 0.05):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_after_each_test() -> Iterator[None]:
+    """Unclosed connections surface in the test that leaked them, not in a random later one."""
+    yield
+    gc.collect()

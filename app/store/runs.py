@@ -16,7 +16,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.store.tables import TERMINAL_RUN_STATUSES, Run, StepAttempt, utcnow
-from app.workflows.engine import Decision
+from app.workflows.engine import Decision, continued_plan, not_before
+
+# A delayed message may arrive a moment early (clocks differ between machines).
+_WAKE_GRACE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ async def claim_next_step(
         _finish_run(run, status="succeeded", now=now)
         session.add(run)
         return None
+    due = not_before(run.plan[run.next_step])
+    if due is not None and due > now + _WAKE_GRACE:
+        return None  # a delay step is still waiting; the sweeper or a delayed message wakes it
     previous = await _attempts_for_step(session, run_id, run.next_step)
     if previous and previous[-1].status == "running":
         if previous[-1].started_at + lease > now:
@@ -112,8 +118,12 @@ async def record_step_outcome(
     record: AttemptRecord,
     decision: Decision,
     lease: timedelta,
+    lease_until: datetime | None = None,
 ) -> None:
-    """Store the attempt's result and move the run on, in one transaction."""
+    """Store the attempt's result and move the run on, in one transaction.
+
+    `lease_until` overrides the usual `now + lease` (a delay step waits past it).
+    """
     now = utcnow()
     attempt = await session.get(StepAttempt, claim.attempt_id)
     run = await session.get(Run, claim.run_id, with_for_update=True)
@@ -130,9 +140,11 @@ async def record_step_outcome(
     if decision.next_step is None:
         _finish_run(run, status=decision.status, now=now, error=record.error)
     else:
+        if decision.insert_steps or decision.wake_at is not None:
+            run.plan = continued_plan(run.plan, decision)
         run.next_step = decision.next_step
         run.status = decision.status
-        run.lease_until = now + lease
+        run.lease_until = lease_until or now + lease
         run.updated_at = now
     session.add(run)
 

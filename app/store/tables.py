@@ -1,4 +1,5 @@
-"""The SQLModel tables: users, API tokens, workflows, steps, events, runs, step attempts.
+"""The SQLModel tables: users, identities, login failures, API tokens, workflows, steps,
+events (and their files), runs, step attempts, retired hook tokens and hook rate-limit windows.
 
 Every timestamp is tz-aware UTC. JSON columns become JSONB on PostgreSQL. The metadata
 carries a naming convention so Alembic names constraints the same on every database.
@@ -81,6 +82,37 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = _ts(nullable=True)
 
 
+class Identity(SQLModel, table=True):
+    """A provider account (issuer/provider + subject) that signs in as a user."""
+
+    __tablename__ = "identity"
+    __table_args__ = (sa.UniqueConstraint("provider", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    provider: str = Field(max_length=50)
+    subject: str = Field(max_length=255)
+    email: str | None = Field(default=None, max_length=320)
+    email_verified: bool = Field(default=False)
+    created_at: datetime = _ts()
+    last_login_at: datetime | None = _ts(nullable=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed password sign-in; counted per account and per IP within a window."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        sa.Index("ix_login_failure_email_at", "email", "at"),
+        sa.Index("ix_login_failure_ip_at", "ip", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320)
+    ip: str = Field(max_length=64)
+    at: datetime = _ts()
+
+
 class Workflow(SQLModel, table=True):
     __tablename__ = "workflow"
     id: int | None = Field(default=None, primary_key=True)
@@ -130,6 +162,44 @@ class Event(SQLModel, table=True):
     outcome: str = Field(default="accepted", max_length=20)
     reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     warnings: list[str] | None = _json()
+    # A repeated delivery is kept as its own row (outcome "duplicate", no dedupe key) that
+    # points at the first copy; a plain column, not a foreign key, because it only labels.
+    duplicate_of_event_id: int | None = Field(default=None)
+
+
+class EventFile(SQLModel, table=True):
+    """One uploaded file of a multipart event, kept with the facts shown to the user."""
+
+    __tablename__ = "event_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    field_name: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    filename: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    content_type: str = Field(max_length=255)
+    size: int
+    sha256: str = Field(max_length=64)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+
+
+class RetiredHookToken(SQLModel, table=True):
+    """A hook URL token replaced by "rotate URL": it answers 410 Gone instead of 404."""
+
+    __tablename__ = "retired_hook_token"
+
+    token: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    workflow_id: int = Field(foreign_key="workflow.id", index=True, ondelete="CASCADE")
+    retired_at: datetime = _ts()
+
+
+class HookRateWindow(SQLModel, table=True):
+    """Requests one hook URL received in one wall-clock minute (fixed-window rate limit)."""
+
+    __tablename__ = "hook_rate_window"
+
+    workflow_id: int = Field(foreign_key="workflow.id", primary_key=True, ondelete="CASCADE")
+    minute: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    requests: int = Field(default=0)
 
 
 class Run(SQLModel, table=True):

@@ -7,6 +7,7 @@ import secrets
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.sealing import SecretVault, seal_definition
 from app.store.tables import Step, Workflow, utcnow
 from app.workflows.definition import StepDefinition, WorkflowDefinition
 
@@ -17,8 +18,9 @@ def new_hook_token() -> str:
 
 
 async def create_workflow(
-    session: AsyncSession, *, user_id: int, definition: WorkflowDefinition
+    session: AsyncSession, *, user_id: int, definition: WorkflowDefinition, vault: SecretVault
 ) -> Workflow:
+    definition = seal_definition(definition, vault)
     workflow = Workflow(
         user_id=user_id,
         name=definition.name,
@@ -34,8 +36,9 @@ async def create_workflow(
 
 
 async def update_workflow(
-    session: AsyncSession, *, workflow: Workflow, definition: WorkflowDefinition
+    session: AsyncSession, *, workflow: Workflow, definition: WorkflowDefinition, vault: SecretVault
 ) -> Workflow:
+    definition = seal_definition(definition, vault)
     workflow.name = definition.name
     workflow.enabled = definition.enabled
     workflow.trigger = definition.trigger

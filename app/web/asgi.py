@@ -27,6 +27,7 @@ from litestar.template.config import TemplateConfig
 
 from app.settings import Settings
 from app.store.db import create_engine, create_session_factory
+from app.web.controllers.account import AccountController
 from app.web.controllers.api_history import HistoryApiController
 from app.web.controllers.api_workflows import WorkflowApiController
 from app.web.controllers.auth import AuthController
@@ -79,7 +80,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
     )
     pages = Router(
         path="/",
-        route_handlers=[WorkflowPagesController, RunPagesController],
+        route_handlers=[WorkflowPagesController, RunPagesController, AccountController],
         dependencies={"user": Provide(provide_page_user)},
     )
     return Litestar(

@@ -43,7 +43,7 @@ def _page(request: Request[Any, Any, Any], status: int, title: str, message: str
         template_name="error.html",
         context={"title": title, "message": message, "status": status},
         status_code=status,
-    ).to_asgi_response(request.app, request)  # type: ignore[return-value]
+    )
 
 
 def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

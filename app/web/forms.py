@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.web.trigger_form import TriggerForm, read_trigger_form
 from app.workflows.definition import StepDefinition, WorkflowDefinition
 from app.workflows.exact_json import dump_exact_json
 
@@ -35,6 +36,7 @@ class WorkflowForm:
     name: str = ""
     enabled: bool = True
     steps: list[StepForm] = field(default_factory=list)
+    trigger: TriggerForm = field(default_factory=TriggerForm)
 
 
 def read_workflow_form(form: Any) -> WorkflowForm:
@@ -57,7 +59,10 @@ def read_workflow_form(form: Any) -> WorkflowForm:
             )
         )
     return WorkflowForm(
-        name=str(form.get("name", "")).strip(), enabled="enabled" in form, steps=steps
+        name=str(form.get("name", "")).strip(),
+        enabled="enabled" in form,
+        steps=steps,
+        trigger=read_trigger_form(form),
     )
 
 

@@ -20,7 +20,8 @@ STEP_TIME_LIMIT_MS = 5 * 60 * 1000
 
 def declare_actors(broker: dramatiq.Broker, runtime: WorkerRuntime) -> dramatiq.Actor[..., object]:
     """Register `run_step` on the broker, bound to this process's runtime."""
-    broker.add_middleware(_RuntimeCloser(runtime), before=AsyncIO)
+    # after=AsyncIO: shutdown hooks run in reverse order, so ours runs while the loop lives.
+    broker.add_middleware(_RuntimeCloser(runtime), after=AsyncIO)
 
     async def run_step(run_id: int) -> None:
         await run_next_step(runtime, run_id)

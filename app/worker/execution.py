@@ -24,8 +24,15 @@ from app.store.runs import (
     record_step_outcome,
     succeeded_outputs,
 )
+from app.store.sealing import open_step_config
+from app.store.tables import utcnow
 from app.worker.runtime import WorkerRuntime
-from app.workflows.engine import decide_after_step, template_context, trigger_context
+from app.workflows.engine import (
+    decide_after_step,
+    schedule_wake,
+    template_context,
+    trigger_context,
+)
 from app.workflows.exact_json import dump_exact_json, load_exact_json
 
 log = logging.getLogger("hookline.worker")
@@ -41,18 +48,27 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
     log.info("running step", extra={"run_id": run_id, "step_index": claim.step_index})
     result = await _execute(runtime, claim.step, context)
     decision = decide_after_step(
-        outcome=result.outcome, step_index=claim.step_index, plan_length=claim.plan_length
+        outcome=result.outcome,
+        step_index=claim.step_index,
+        plan_length=claim.plan_length,
+        flow=result.flow,
     )
+    wake = schedule_wake(wake_at=decision.wake_at, now=utcnow(), lease=runtime.lease)
     async with transaction(runtime.sessions) as session:
         await record_step_outcome(
-            session, claim=claim, record=_as_record(result), decision=decision, lease=runtime.lease
+            session,
+            claim=claim,
+            record=_as_record(result),
+            decision=decision,
+            lease=runtime.lease,
+            lease_until=wake.lease_until,
         )
     log.info(
         "step finished",
         extra={"run_id": run_id, "step_index": claim.step_index, "outcome": result.outcome},
     )
-    if decision.next_step is not None:
-        runtime.dispatcher.run_step(run_id)
+    if decision.next_step is not None and wake.enqueue_delay_ms is not None:
+        runtime.dispatcher.run_step(run_id, delay_ms=wake.enqueue_delay_ms or None)
 
 
 async def _load_context(session: Any, claim: StepClaim) -> dict[str, Any]:
@@ -78,7 +94,9 @@ async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[s
     started = time.monotonic()
     try:
         action = get_action(str(step.get("type")))
-        config = action.config_model.model_validate(step.get("config") or {})
+        config = action.config_model.model_validate(
+            open_step_config(runtime.settings, step.get("config"))
+        )
     except UnknownActionType as exc:
         return _failure(str(exc), started)
     except ValidationError as exc:

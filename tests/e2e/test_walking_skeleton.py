@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import ApiUser, wait_for
 from tests.fixtures import FIXTURES
 from tests.support.local_http import LocalServer
+from tests.support.page_session import sign_in_browser_session
 
 GITHUB_PUSH = (FIXTURES / "github" / "push.payload.json").read_bytes()
 STRIPE_PAYMENT = (FIXTURES / "stripe" / "payment_intent.succeeded.json").read_bytes()
@@ -49,17 +50,6 @@ async def finished_run(client: AsyncTestClient, user: ApiUser, workflow_id: int)
     run = await wait_for(done)
     detail = await client.get(f"/api/v1/runs/{run['id']}", headers=user.headers)
     return detail.json()
-
-
-async def sign_in_browser_session(client: AsyncTestClient, email: str, password: str) -> None:
-    page = await client.get("/signup")
-    token = BeautifulSoup(page.text, "html.parser").find("input", {"name": "_csrf_token"})["value"]
-    answer = await client.post(
-        "/signup",
-        data={"email": email, "password": password, "_csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code in (302, 303), answer.text
 
 
 async def test_github_push_maps_fields_to_destination(

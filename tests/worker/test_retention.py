@@ -7,6 +7,7 @@ from datetime import timedelta
 from app.settings import Settings
 from app.store.db import create_engine, create_session_factory, transaction
 from app.store.events import IncomingEvent, record_event
+from app.store.sealing import vault_for
 from app.store.tables import Event, Run, Workflow, utcnow
 from app.store.workflows import create_workflow
 from app.worker.clock import prune_history
@@ -38,7 +39,10 @@ async def test_prune_removes_only_old_finished_history(
     try:
         async with transaction(sessions) as session:
             workflow = await create_workflow(
-                session, user_id=api_user.id, definition=WorkflowDefinition(name="w")
+                session,
+                user_id=api_user.id,
+                definition=WorkflowDefinition(name="w"),
+                vault=vault_for(settings),
             )
             assert workflow.id is not None
             old_done = await record_event(

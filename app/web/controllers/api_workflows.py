@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.inbound.trigger_config import TriggerConfig
 from app.integrations.validation import validate_step
 from app.settings import Settings
+from app.store.sealing import open_definition, vault_for
 from app.store.tables import User, Workflow
 from app.store.workflows import (
     create_workflow,
@@ -61,7 +62,10 @@ class WorkflowApiController(Controller):
     ) -> WorkflowOut:
         """Create a workflow; the response carries its inbound `hook_url`."""
         assert user.id is not None
-        workflow = await create_workflow(db, user_id=user.id, definition=check_definition(data))
+        vault = vault_for(settings)
+        workflow = await create_workflow(
+            db, user_id=user.id, definition=check_definition(data), vault=vault
+        )
         return await self._out(db, settings, workflow)
 
     @get("/")
@@ -98,8 +102,11 @@ class WorkflowApiController(Controller):
         workflow = await owned_workflow(db, user, workflow_id)
         assert workflow.id is not None
         steps = await list_workflow_steps(db, workflow_id=workflow.id)
-        definition = keep_unchanged_secrets(data, workflow, steps)
-        await update_workflow(db, workflow=workflow, definition=check_definition(definition))
+        vault = vault_for(settings)
+        definition = open_definition(keep_unchanged_secrets(data, workflow, steps), vault)
+        await update_workflow(
+            db, workflow=workflow, definition=check_definition(definition), vault=vault
+        )
         return await self._out(db, settings, workflow)
 
     @delete("/{workflow_id:int}")

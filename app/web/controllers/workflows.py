@@ -15,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.settings import Settings
 from app.store.events import list_workflow_events
 from app.store.history import latest_run, list_workflow_runs
+from app.store.hook_urls import rotate_hook_token
+from app.store.sealing import open_trigger, vault_for
 from app.store.tables import Event, Run, User, Workflow
 from app.store.workflows import (
     create_workflow,
@@ -35,6 +37,7 @@ from app.web.forms import (
     read_workflow_form,
     to_definition,
 )
+from app.web.trigger_form import trigger_form_choices, trigger_form_from_config, trigger_from_form
 from app.workflows.definition import WorkflowDefinition
 
 
@@ -50,6 +53,7 @@ class EditorPage:
     errors: dict[str, str] = field(default_factory=dict)
     workflow: Workflow | None = None
     hook_url: str | None = None
+    trigger_choices: dict[str, Any] = field(default_factory=trigger_form_choices)
 
 
 @dataclass
@@ -72,7 +76,10 @@ async def _owned(
 
 
 def _apply_editor_action(form: WorkflowForm, action: str) -> bool:
-    """Add/remove/move a step in the unsaved form; True when the form is to be re-shown."""
+    """Add/remove/move a step in the unsaved form; True when the form is to be re-shown.
+
+    An editing action never saves, even when its step index is stale or out of range.
+    """
     verb, _, index_text = action.partition(":")
     index = int(index_text) if index_text.isdigit() else -1
     if verb == "add_step":
@@ -83,17 +90,22 @@ def _apply_editor_action(form: WorkflowForm, action: str) -> bool:
         form.steps[index - 1], form.steps[index] = form.steps[index], form.steps[index - 1]
     elif verb == "down" and 0 <= index < len(form.steps) - 1:
         form.steps[index + 1], form.steps[index] = form.steps[index], form.steps[index + 1]
-    else:
-        return False
-    return True
+    return verb in EDITOR_ACTIONS
 
 
-def _checked(form: WorkflowForm) -> tuple[WorkflowDefinition | None, dict[str, str]]:
+EDITOR_ACTIONS = frozenset({"add_step", "remove_step", "up", "down"})
+
+
+def _checked(
+    form: WorkflowForm, stored_trigger: dict[str, Any] | None
+) -> tuple[WorkflowDefinition | None, dict[str, str]]:
+    """Validate the form; `stored_trigger` (secrets opened) supplies secrets left blank."""
     definition, problems = to_definition(form)
-    if definition is None:
-        return None, problems
+    trigger, trigger_problems = trigger_from_form(form.trigger, stored_trigger)
+    if definition is None or trigger_problems:
+        return None, {**problems, **trigger_problems}
     try:
-        return check_definition(definition), {}
+        return check_definition(definition.model_copy(update={"trigger": trigger})), {}
     except InvalidInput as exc:
         return None, exc.problems
 
@@ -159,8 +171,10 @@ class WorkflowPagesController(Controller):
         assert workflow.id is not None
         steps = step_definitions(await list_workflow_steps(db, workflow_id=workflow.id))
         definition = WorkflowDefinition(name=workflow.name, enabled=workflow.enabled, steps=steps)
+        form = form_from_definition(definition)
+        form.trigger = trigger_form_from_config(workflow.trigger)
         page = EditorPage(
-            form=form_from_definition(definition),
+            form=form,
             workflow=workflow,
             hook_url=settings.hook_url(workflow.hook_token),
         )
@@ -191,17 +205,22 @@ class WorkflowPagesController(Controller):
         if _apply_editor_action(form, action):
             page = EditorPage(form=form, workflow=workflow)
             return Template("workflows/editor.html", context={"page": page, "user": user})
-        definition, errors = _checked(form)
+        settings = request.app.state.settings
+        stored = open_trigger(settings, workflow.trigger) if workflow else None
+        definition, errors = _checked(form, stored)
         if definition is None:
             page = EditorPage(form=form, errors=errors, workflow=workflow)
             context = {"page": page, "user": user}
             return Template("workflows/editor.html", context=context, status_code=400)
         if workflow is None:
             assert user.id is not None
-            workflow = await create_workflow(db, user_id=user.id, definition=definition)
+            vault = vault_for(request.app.state.settings)
+            workflow = await create_workflow(
+                db, user_id=user.id, definition=definition, vault=vault
+            )
         else:
-            definition = definition.model_copy(update={"trigger": workflow.trigger})
-            await update_workflow(db, workflow=workflow, definition=definition)
+            vault = vault_for(request.app.state.settings)
+            await update_workflow(db, workflow=workflow, definition=definition, vault=vault)
         return Redirect(path=f"/workflows/{workflow.id}")
 
     @post("/workflows/{workflow_id:int}/toggle")
@@ -213,6 +232,17 @@ class WorkflowPagesController(Controller):
     ) -> Redirect:
         workflow = await _owned(db, user, workflow_id)
         await set_workflow_enabled(db, workflow=workflow, enabled=not workflow.enabled)
+        return Redirect(path=f"/workflows/{workflow_id}")
+
+    @post("/workflows/{workflow_id:int}/rotate-url")
+    async def rotate_url(
+        self,
+        workflow_id: FromPath[int],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+    ) -> Redirect:
+        """A new inbound URL; the old one answers 410 Gone from now on."""
+        await rotate_hook_token(db, workflow=await _owned(db, user, workflow_id))
         return Redirect(path=f"/workflows/{workflow_id}")
 
     @post("/workflows/{workflow_id:int}/delete")
