@@ -145,8 +145,8 @@ def create_user_command(
 ) -> None:
     """Create a user; with --api-token, print a new API token (shown once)."""
     settings = load_settings()
-    from app.store.migrate import upgrade_to_head
     from app.auth.user_admin import create_user_with_token
+    from app.store.migrate import upgrade_to_head
 
     upgrade_to_head(settings.database.url)
     try:

@@ -66,6 +66,14 @@ class HttpRequestConfig(BaseModel):
     body: str | dict[str, Any] | list[Any] | None = None
     timeout_seconds: float | None = Field(default=None, gt=0, le=600)
     strict_templates: bool = False
+    repeat_safe: bool = Field(
+        default=False,
+        title="Safe to send twice",
+        description=(
+            "If a worker stops while this request is in flight, send it again. GET, PUT, "
+            "DELETE and requests with an Idempotency-Key header are always repeated."
+        ),
+    )
     query: dict[str, str] = Field(
         default_factory=dict,
         title="Query parameters",

@@ -171,7 +171,7 @@ async def _insert_run(
     workflow_id: int,
     event_id: int | None,
     plan: list[dict[str, Any]],
-    lease: timedelta,
+    lease: timedelta = timedelta(minutes=2),
 ) -> int:
     now = utcnow()
     insert = (

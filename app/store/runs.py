@@ -7,6 +7,7 @@ when its message may have been lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,9 +37,18 @@ class StepClaim:
 
 
 async def claim_next_step(
-    session: AsyncSession, *, run_id: int, lease: timedelta
+    session: AsyncSession,
+    *,
+    run_id: int,
+    lease: timedelta,
+    safe_to_repeat: Callable[[dict[str, Any]], bool] = lambda _step: True,
 ) -> StepClaim | None:
-    """Claim the run's next step, or None when there is nothing (left) to do for us."""
+    """Claim the run's next step, or None when there is nothing (left) to do for us.
+
+    An attempt left "running" past its lease belonged to a worker that died. If the
+    step is safe to repeat it is tried again; otherwise it is marked "unknown" and the
+    run fails, so a POST whose fate is unknown is never sent twice.
+    """
     run = await session.get(Run, run_id, with_for_update=True)
     if run is None or run.status in TERMINAL_RUN_STATUSES:
         return None
@@ -54,6 +64,10 @@ async def claim_next_step(
     if previous and previous[-1].status == "running":
         if previous[-1].started_at + lease > now:
             return None  # another worker holds this step
+        if not safe_to_repeat(run.plan[run.next_step]):
+            _mark_unknown_outcome(previous[-1], run, now)
+            session.add_all([previous[-1], run])
+            return None
         previous[-1].status = "abandoned"
         previous[-1].finished_at = now
         previous[-1].error = "The worker running this step stopped before it finished."
@@ -85,6 +99,21 @@ async def claim_next_step(
         step=step,
         plan_length=len(run.plan),
     )
+
+
+UNKNOWN_OUTCOME = (
+    "Unknown outcome: the worker running this step stopped mid-way, so Hookline cannot "
+    "tell whether the request reached its destination. It was not sent again because "
+    "repeating it might not be safe. Check the destination, then replay the run if "
+    'needed, or mark the step "safe to send twice".'
+)
+
+
+def _mark_unknown_outcome(attempt: StepAttempt, run: Run, now: datetime) -> None:
+    attempt.status = "unknown"
+    attempt.finished_at = now
+    attempt.error = UNKNOWN_OUTCOME
+    _finish_run(run, status="failed", now=now, error=UNKNOWN_OUTCOME)
 
 
 async def _attempts_for_step(

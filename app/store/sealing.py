@@ -23,7 +23,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from app.settings import Settings
 from app.workflows.definition import WorkflowDefinition
 
-SECRET_KEYS = frozenset({"secret", "verify_token", "password", "token", "api_key"})
+SECRET_KEYS = frozenset({"secret", "verify_token", "password", "token", "api_key", "webhook_url"})
 SEALED_PREFIX = "hookline-sealed:v1:"
 HINT_MIN_LENGTH = 12
 log = logging.getLogger("hookline.secrets")

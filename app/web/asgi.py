@@ -46,6 +46,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import configure_page_environment
 from app.worker.actors import declare_actors
 from app.worker.broker import Dispatcher, build_broker
+from app.worker.clock import prune_until
 from app.worker.runtime import WorkerRuntime
 from app.worker.sweeper import sweep_until
 
@@ -148,7 +149,7 @@ async def _embedded(
     *,
     enabled: bool,
 ) -> AsyncIterator[None]:
-    """Run a Dramatiq worker and the sweeper inside this process (the embedded default)."""
+    """Run a Dramatiq worker, the sweeper and history pruning in this process (embedded)."""
     if not enabled:
         if settings.broker.kind == "stub":
             log.warning("web-only mode with the in-process broker: no worker will run steps")
@@ -160,19 +161,20 @@ async def _embedded(
     worker = dramatiq.Worker(broker, worker_threads=settings.broker.worker_threads)
     worker.start()
     stop = asyncio.Event()
-    sweeper = asyncio.create_task(
+    periodic = asyncio.gather(
         sweep_until(
             stop,
             app.state.sessions,
             dispatcher,
             lease=runtime.lease,
             interval=settings.broker.sweep_interval_seconds,
-        )
+        ),
+        prune_until(stop, app.state.sessions, settings),
     )
     try:
         yield
     finally:
         stop.set()
-        await sweeper
+        await periodic
         await asyncio.to_thread(worker.stop)
         broker.close()

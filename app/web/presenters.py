@@ -22,7 +22,7 @@ from app.web.schemas import (
 from app.workflows.definition import StepDefinition
 from app.workflows.exact_json import dump_exact_json, load_exact_json
 
-SECRET_KEYS = frozenset({"secret", "verify_token", "password", "token", "api_key"})
+SECRET_KEYS = frozenset({"secret", "verify_token", "password", "token", "api_key", "webhook_url"})
 
 
 def mask_secret(value: str) -> str:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from app.integrations.base import ActionContext, ActionResult
 from app.integrations.registry import UnknownActionType, get_action
+from app.integrations.repeat_safety import is_safe_to_repeat
 from app.store.db import transaction
 from app.store.events import get_event
 from app.store.runs import (
@@ -41,7 +42,9 @@ log = logging.getLogger("hookline.worker")
 async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
     """Advance one run by one step; safe to call any number of times for the same run."""
     async with transaction(runtime.sessions) as session:
-        claim = await claim_next_step(session, run_id=run_id, lease=runtime.lease)
+        claim = await claim_next_step(
+            session, run_id=run_id, lease=runtime.lease, safe_to_repeat=is_safe_to_repeat
+        )
         context = await _load_context(session, claim) if claim is not None else None
     if claim is None or context is None:
         return

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -183,10 +184,14 @@ def test_two_webs_two_workers_deliver_1000_events_once(tmp_path: Path, sink: Loc
         hookline.start_worker()
         hookline.start_worker()
         total = 1000
-        with httpx.Client(timeout=10) as client:
-            for n in range(total):
-                answer = client.post(f"{bases[n % 2]}{path}", json={"n": str(n)})
-                assert answer.status_code == 202
+
+        def send(n: int) -> int:
+            with httpx.Client(timeout=10) as client:
+                return client.post(f"{bases[n % 2]}{path}", json={"n": str(n)}).status_code
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(send, range(total)))
+        assert statuses == [202] * total
         wait_until(lambda: len(sink.received) >= total, timeout=120)
         time.sleep(1)
         numbers = sent_numbers(sink, "/in")

@@ -143,3 +143,21 @@ async def test_runs_needing_a_nudge_are_unfinished_runs_past_their_lease(
         due = await runs_needing_a_nudge(session, now=later, limit=10)
     assert due == [stale]
     assert fresh not in due
+
+
+async def test_claim_after_crash_marks_unsafe_step_unknown_instead_of_repeating(
+    sessions: SessionFactory, alice: Owner
+) -> None:
+    run_id = await new_run(sessions, alice)
+    stale = await claim(sessions, run_id, lease=timedelta(0))
+    assert stale is not None
+    async with transaction(sessions) as session:
+        again = await claim_next_step(
+            session, run_id=run_id, lease=timedelta(0), safe_to_repeat=lambda _step: False
+        )
+    assert again is None
+    rows = await attempts(sessions, run_id)
+    assert [(a.attempt, a.status) for a in rows] == [(1, "unknown")]
+    run = await run_row(sessions, run_id)
+    assert run.status == "failed"
+    assert run.error is not None and run.error.startswith("Unknown outcome")

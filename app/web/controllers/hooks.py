@@ -12,6 +12,7 @@ is down, the sweeper enqueues the run later. A disabled workflow still stores ev
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, route
@@ -76,8 +77,10 @@ async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) 
             verdict = assess_request(trigger, inbound)
             if verdict.reply is not None:
                 return with_cors(trigger, verdict.reply)
-            recorded = await _store(session, workflow, inbound, verdict)
-    except SQLAlchemyError:
+            lease = timedelta(seconds=settings.broker.lease_seconds)
+            recorded = await _store(session, workflow, inbound, verdict, lease)
+    except (SQLAlchemyError, OSError, TimeoutError):
+        # Nothing was committed: the sender must retry, so never answer 2xx here.
         log.exception("could not store an inbound event")
         return UNAVAILABLE
     if recorded.run_id is not None:
@@ -106,7 +109,11 @@ def _frozen(request: Request[Any, Any, State], body: bytes) -> InboundRequest:
 
 
 async def _store(
-    session: AsyncSession, workflow: Workflow, inbound: InboundRequest, verdict: Verdict
+    session: AsyncSession,
+    workflow: Workflow,
+    inbound: InboundRequest,
+    verdict: Verdict,
+    lease: timedelta,
 ) -> RecordedEvent:
     assert workflow.id is not None
     plan = None
@@ -121,6 +128,7 @@ async def _store(
         outcome=outcome,
         reason=verdict.reason,
         plan=plan,
+        lease=lease,
     )
 
 
