@@ -59,12 +59,31 @@ async def user_for_provider_account(session: AsyncSession, *, account: ProviderA
     user = await find_user_by_email(session, email=account.email)
     if user is None:
         user = await create_user(session, email=account.email)
+    elif not await _has_identity(session, user_id=user.id):
+        _distrust_unverified_password(user)
+        session.add(user)
     assert user.id is not None
     identity = Identity(user_id=user.id, provider=account.provider, subject=account.subject)
     _refresh(identity, account)
     session.add(identity)
     await session.flush()
     return user
+
+
+async def _has_identity(session: AsyncSession, *, user_id: int | None) -> bool:
+    query = select(Identity.id).where(Identity.user_id == user_id).limit(1)
+    return (await session.exec(query)).first() is not None
+
+
+def _distrust_unverified_password(user: User) -> None:
+    """A local sign-up never proved it owns this e-mail; its owner just did.
+
+    Whoever chose the local password may not be the owner (account takeover by signing
+    up first), so the password is removed and every existing session signed out.
+    """
+    if user.password_hash is not None:
+        user.password_hash = None
+        user.session_version += 1
 
 
 def _refresh(identity: Identity, account: ProviderAccount) -> None:

@@ -143,6 +143,22 @@ async def test_verified_email_links_to_the_existing_account(
     assert await signed_in_email(oidc_client) == "grace@example.com"
     page = await oidc_client.get("/account")
     assert "mock" in page.text  # the identity is listed on the account page
+    # Whoever set the local password never proved the address: it no longer signs in.
+    await oidc_client.post(
+        "/signout", headers={"x-csrftoken": oidc_client.cookies.get("hookline_csrf", "")}
+    )
+    page = await oidc_client.get("/signin")
+    token = oidc_client.cookies.get("hookline_csrf", "")
+    answer = await oidc_client.post(
+        "/signin",
+        data={
+            "email": "grace@example.com",
+            "password": "correct horse battery",
+            "_csrf_token": token,
+        },
+    )
+    assert answer.status_code == 400
+    assert await signed_in_email(oidc_client) is None
 
 
 async def test_unverified_email_never_links_or_signs_in(
