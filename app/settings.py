@@ -105,6 +105,19 @@ class BrokerSettings(BaseSettings):
     sweep_interval_seconds: float = Field(
         default=15.0, validation_alias=AliasChoices("SWEEP_INTERVAL_SECONDS", "sweep_interval")
     )
+    retry_max_tries: int = Field(
+        default=8,
+        ge=1,
+        le=20,
+        validation_alias=AliasChoices("RETRY_MAX_TRIES", "retry_max_tries"),
+        description="Tries per step for temporary failures (timeouts, 408, 429, 5xx).",
+    )
+    retry_first_delay_seconds: float = Field(
+        default=40.0,
+        gt=0,
+        validation_alias=AliasChoices("RETRY_FIRST_DELAY_SECONDS", "retry_first_delay"),
+        description="Wait before the 2nd try; each later wait is 3x longer (±20 %).",
+    )
     lease_seconds: float = Field(
         default=120.0, validation_alias=AliasChoices("RUN_LEASE_SECONDS", "lease_seconds")
     )

@@ -80,6 +80,7 @@ def settings(database_url: str, broker_url: str) -> Settings:
             queue_name=f"hookline-test-{secrets.token_hex(4)}",
             worker_threads=4,
             sweep_interval_seconds=0.5,
+            retry_max_tries=1,  # most tests want a failure to be final; test_retries turns it on
         ),
         outbound=OutboundSettings(
             allow_networks=(ipaddress.ip_network("127.0.0.0/8"),), total_timeout=10.0

@@ -34,6 +34,7 @@ class StepClaim:
     attempt_id: int
     step: dict[str, Any]
     plan_length: int
+    attempt: int = 1
 
 
 async def claim_next_step(
@@ -98,6 +99,7 @@ async def claim_next_step(
         attempt_id=attempt.id,
         step=step,
         plan_length=len(run.plan),
+        attempt=attempt.attempt,
     )
 
 

@@ -38,6 +38,8 @@ def configure_page_environment(engine: JinjaTemplateEngine) -> None:
         "failed": "Failed",
         "filtered": "Filtered",
         "abandoned": "Stopped",
+        "retry_scheduled": "Will retry",
+        "unknown": "Unknown outcome",
         "accepted": "Accepted",
         "held": "Held",
         "duplicate": "Duplicate",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,12 +30,14 @@ from app.store.sealing import open_step_config
 from app.store.tables import utcnow
 from app.worker.runtime import WorkerRuntime
 from app.workflows.engine import (
+    Decision,
     decide_after_step,
     schedule_wake,
     template_context,
     trigger_context,
 )
 from app.workflows.exact_json import dump_exact_json, load_exact_json
+from app.workflows.retries import retry_decision, retry_delay
 
 log = logging.getLogger("hookline.worker")
 
@@ -50,18 +53,13 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
         return
     log.info("running step", extra={"run_id": run_id, "step_index": claim.step_index})
     result = await _execute(runtime, claim.step, context)
-    decision = decide_after_step(
-        outcome=result.outcome,
-        step_index=claim.step_index,
-        plan_length=claim.plan_length,
-        flow=result.flow,
-    )
+    decision, record = _decide(runtime, claim, result)
     wake = schedule_wake(wake_at=decision.wake_at, now=utcnow(), lease=runtime.lease)
     async with transaction(runtime.sessions) as session:
         await record_step_outcome(
             session,
             claim=claim,
-            record=_as_record(result),
+            record=record,
             decision=decision,
             lease=runtime.lease,
             lease_until=wake.lease_until,
@@ -72,6 +70,34 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
     )
     if decision.next_step is not None and wake.enqueue_delay_ms is not None:
         runtime.dispatcher.run_step(run_id, delay_ms=wake.enqueue_delay_ms or None)
+
+
+def _decide(
+    runtime: WorkerRuntime, claim: StepClaim, result: ActionResult
+) -> tuple[Decision, AttemptRecord]:
+    """What the run does next; a retryable failure schedules another try of the same step."""
+    record = _as_record(result)
+    if result.outcome == "failed" and result.retryable:
+        delay = retry_delay(
+            runtime.retry_policy,
+            attempt=claim.attempt,
+            retry_after_seconds=result.retry_after_seconds,
+        )
+        if delay is not None:
+            due = utcnow() + delay
+            note = f"Try {claim.attempt + 1} of {runtime.retry_policy.max_tries} is due at "
+            note += f"{due:%Y-%m-%d %H:%M:%S} UTC."
+            record = replace(record, status="retry_scheduled", error=f"{result.error} {note}")
+            return retry_decision(step_index=claim.step_index, now=utcnow(), delay=delay), record
+        tries = runtime.retry_policy.max_tries
+        record = replace(record, error=f"{result.error} (gave up after {tries} tries)")
+    decision = decide_after_step(
+        outcome=result.outcome,
+        step_index=claim.step_index,
+        plan_length=claim.plan_length,
+        flow=result.flow,
+    )
+    return decision, record
 
 
 async def _load_context(session: Any, claim: StepClaim) -> dict[str, Any]:

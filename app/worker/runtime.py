@@ -15,6 +15,7 @@ from app.integrations.ssrf_guard import OutboundPolicy
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory
 from app.worker.broker import Dispatcher
+from app.workflows.retries import RetryPolicy
 
 
 def outbound_policy(settings: Settings) -> OutboundPolicy:
@@ -34,6 +35,10 @@ class WorkerRuntime:
         self.dispatcher = dispatcher
         self.policy = outbound_policy(settings)
         self.lease = timedelta(seconds=settings.broker.lease_seconds)
+        self.retry_policy = RetryPolicy(
+            max_tries=settings.broker.retry_max_tries,
+            first_delay_seconds=settings.broker.retry_first_delay_seconds,
+        )
         self._sessions: SessionFactory | None = None
         self._client: httpx.AsyncClient | None = None
 
