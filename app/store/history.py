@@ -44,8 +44,3 @@ async def list_run_attempts(session: AsyncSession, *, run_id: int) -> list[StepA
         .order_by(col(StepAttempt.step_index), col(StepAttempt.attempt))
     )
     return list((await session.exec(query)).all())
-
-
-async def latest_run(session: AsyncSession, *, workflow_id: int) -> Run | None:
-    runs = await list_workflow_runs(session, workflow_id=workflow_id, limit=1)
-    return runs[0] if runs else None

@@ -32,6 +32,7 @@ from app.web.controllers.api_history import HistoryApiController
 from app.web.controllers.api_workflows import WorkflowApiController
 from app.web.controllers.auth import AuthController
 from app.web.controllers.health import health_routes
+from app.web.controllers.help import HelpController
 from app.web.controllers.hooks import receive_hook
 from app.web.controllers.runs import RunPagesController
 from app.web.controllers.workflows import WorkflowPagesController
@@ -81,7 +82,12 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
     )
     pages = Router(
         path="/",
-        route_handlers=[WorkflowPagesController, RunPagesController, AccountController],
+        route_handlers=[
+            WorkflowPagesController,
+            RunPagesController,
+            AccountController,
+            HelpController,
+        ],
         dependencies={"user": Provide(provide_page_user)},
     )
     return Litestar(

@@ -13,16 +13,16 @@ from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import Settings
+from app.store.dashboard import summarize_user_workflows
 from app.store.events import list_workflow_events
-from app.store.history import latest_run, list_workflow_runs
+from app.store.history import list_workflow_runs
 from app.store.hook_urls import rotate_hook_token
 from app.store.sealing import open_trigger, vault_for
-from app.store.tables import Event, Run, User, Workflow
+from app.store.tables import Event, Run, User, Workflow, utcnow
 from app.store.workflows import (
     create_workflow,
     delete_workflow,
     get_user_workflow,
-    list_user_workflows,
     list_workflow_steps,
     set_workflow_enabled,
     step_definitions,
@@ -39,12 +39,6 @@ from app.web.forms import (
 )
 from app.web.trigger_form import trigger_form_choices, trigger_form_from_config, trigger_from_form
 from app.workflows.definition import WorkflowDefinition
-
-
-@dataclass
-class DashboardRow:
-    workflow: Workflow
-    last_run: Run | None
 
 
 @dataclass
@@ -118,11 +112,7 @@ class WorkflowPagesController(Controller):
         self, db: NamedDependency[AsyncSession], user: NamedDependency[User]
     ) -> Template:
         assert user.id is not None
-        workflows = await list_user_workflows(db, user_id=user.id)
-        rows = [
-            DashboardRow(workflow=wf, last_run=await latest_run(db, workflow_id=wf.id or 0))
-            for wf in workflows
-        ]
+        rows = await summarize_user_workflows(db, user_id=user.id, now=utcnow())
         return Template("workflows/dashboard.html", context={"rows": rows, "user": user})
 
     @get("/workflows/new")
