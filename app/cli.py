@@ -72,9 +72,18 @@ def _serve_http(
     )
 
 
+def _listen_on(port: int | None, host: str | None) -> None:
+    """--port/--host win over $PORT/$HOST, and so also shape the hook URLs printed."""
+    if port is not None:
+        os.environ["PORT"] = str(port)
+    if host is not None:
+        os.environ["HOST"] = host
+
+
 @cli.command()
 def serve(port: PortOption = None, host: HostOption = None) -> None:
     """Run everything in one process: migrations, web, worker and sweeper (embedded default)."""
+    _listen_on(port, host)
     settings = load_settings()
     _configure_logging(settings)
     from app.store.migrate import upgrade_to_head
@@ -88,6 +97,7 @@ def serve(port: PortOption = None, host: HostOption = None) -> None:
 @cli.command()
 def web(port: PortOption = None, host: HostOption = None) -> None:
     """Run only the web process (pair it with `hookline worker` and a shared broker)."""
+    _listen_on(port, host)
     settings = load_settings()
     _configure_logging(settings)
     _serve_http(settings, embedded_worker=False, host=host, port=port)

@@ -58,6 +58,14 @@ class AppSettings(BaseSettings):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _base_url_follows_port(self) -> AppSettings:
+        """Without PUBLIC_BASE_URL, hook URLs point at the address this process listens on."""
+        if "public_base_url" not in self.model_fields_set:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+            self.public_base_url = f"http://{host}:{self.port}"
+        return self
+
 
 class DatabaseSettings(BaseSettings):
     """Where events, runs and workflows live (the source of truth)."""

@@ -147,3 +147,12 @@ def test_settings_public_base_url_without_scheme_is_refused(
     clean_environ.setenv("PUBLIC_BASE_URL", "hooks.example.com")
     with pytest.raises(ValidationError, match="PUBLIC_BASE_URL must start with"):
         Settings()
+
+
+def test_hook_urls_follow_the_port_when_no_public_address_is_set(
+    clean_environ: pytest.MonkeyPatch,
+) -> None:
+    clean_environ.setenv("PORT", "8765")
+    assert Settings().hook_url("abc") == "http://127.0.0.1:8765/hooks/abc"
+    clean_environ.setenv("PUBLIC_BASE_URL", "https://hooks.example.com/")
+    assert Settings().hook_url("abc") == "https://hooks.example.com/hooks/abc"

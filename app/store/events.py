@@ -192,10 +192,15 @@ async def _insert_run(
 
 
 async def start_run_for_event(
-    session: AsyncSession, *, workflow_id: int, event_id: int, plan: list[dict[str, Any]]
+    session: AsyncSession,
+    *,
+    workflow_id: int,
+    event_id: int,
+    plan: list[dict[str, Any]],
+    lease: timedelta = timedelta(minutes=2),
 ) -> int:
     """A new queued run of an already stored event (used to run held events or replay)."""
-    return await _insert_run(session, workflow_id, event_id, plan, timedelta(minutes=2))
+    return await _insert_run(session, workflow_id, event_id, plan, lease)
 
 
 async def get_event(session: AsyncSession, *, event_id: int) -> Event | None:

@@ -34,6 +34,7 @@ from app.web.controllers.auth import AuthController
 from app.web.controllers.health import health_routes
 from app.web.controllers.help import HelpController
 from app.web.controllers.hooks import receive_hook
+from app.web.controllers.replays import ReplayApiController, ReplayPagesController
 from app.web.controllers.runs import RunPagesController
 from app.web.controllers.workflows import WorkflowPagesController
 from app.web.deps import (
@@ -77,7 +78,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
 
     api = Router(
         path="/",
-        route_handlers=[WorkflowApiController, HistoryApiController],
+        route_handlers=[WorkflowApiController, HistoryApiController, ReplayApiController],
         dependencies={"user": Provide(provide_api_user)},
     )
     pages = Router(
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
             RunPagesController,
             AccountController,
             HelpController,
+            ReplayPagesController,
         ],
         dependencies={"user": Provide(provide_page_user)},
     )

@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect, Template
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -104,8 +104,16 @@ def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> 
     return _page(request, 500, "Something went wrong", message)
 
 
+def handle_number_too_large(request: Request[Any, Any, Any], exc: OverflowError) -> Response[Any]:
+    """An id or page marker beyond what the database can store cannot name anything."""
+    return handle_http_error(
+        request, NotFoundException("There is nothing with this id (the number is too large).")
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: handle_http_error,
+    OverflowError: handle_number_too_large,
     SQLAlchemyError: handle_database_error,
     Exception: handle_unexpected_error,
 }

@@ -52,6 +52,15 @@ def describe_paths_placement(steps: Sequence[StepDefinition]) -> str | None:
     return None
 
 
+class WorkflowUpdate(BaseModel):
+    """A partial update: fields left out keep their current values."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    enabled: bool | None = None
+    steps: list[StepDefinition] | None = Field(default=None, max_length=50)
+    trigger: dict[str, Any] | None = None
+
+
 def plan_from_steps(steps: Sequence[StepDefinition]) -> list[dict[str, Any]]:
     """The list of enabled steps a new run (or a chosen path) will execute, in order."""
     return [step.model_dump() for step in steps if step.enabled]

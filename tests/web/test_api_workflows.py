@@ -190,3 +190,18 @@ async def test_api_schema_documents_the_workflow_routes(client: AsyncTestClient)
     assert "get" in paths["/api/v1/workflows/{workflow_id}/events"]
     assert "get" in paths["/api/v1/runs/{run_id}"]
     assert "Bearer" in schema["info"]["description"]
+
+
+async def test_ids_too_large_for_the_database_answer_400_not_500(
+    client: AsyncTestClient, api_user: ApiUser
+) -> None:
+    huge = "99999999999999999999999"
+    for path in (
+        f"/api/v1/workflows/{huge}",
+        f"/api/v1/runs/{huge}",
+        f"/api/v1/events/{huge}",
+        f"/api/v1/workflows/1/runs?before={huge}",
+    ):
+        answer = await client.get(path, headers=api_user.headers)
+        assert answer.status_code == 400, (path, answer.text)
+        assert "9223372036854775807" in answer.json()["error"]  # names the limit

@@ -142,3 +142,18 @@ async def test_rotate_url_button_retires_the_old_url(client: AsyncTestClient) ->
     new_hook = str(_html((await client.get(page)).text).select_one("#hook-url")["value"])
     assert new_hook.removeprefix(BASE) != hook
     assert (await client.post(hook, content=b"{}")).status_code == 410
+
+
+async def test_event_page_shows_a_large_body_cut_and_downloads_it_whole(
+    client: AsyncTestClient,
+) -> None:
+    _page, hook = await _create_signed_workflow(client)
+    body = b'{"blob": "' + b"x" * 200_000 + b'"}'
+    answer = await client.post(hook, content=body, headers=_signed(body))
+    event_id = answer.headers["x-hookline-event-id"]
+    event_page = await client.get(f"/events/{event_id}")
+    assert len(event_page.content) < 150_000
+    html = _html(event_page.text)
+    assert len(html.select_one("#raw-body").text) == 64 * 1024
+    assert "first 64 KiB" in html.select_one("#body-cut").text
+    assert (await client.get(f"/events/{event_id}/body")).content == body

@@ -27,6 +27,7 @@ NO_OBJECT_ROUTES = {
     "/": "the signed-in user's own dashboard",
     "/workflows/new": "creates a workflow in the caller's own account",
     "/account": "the caller's own account page",
+    "/help/templates": "the same reference page for everyone",
     "/account/tokens": "creates a token in the caller's own account",
     "/account/password": "changes the caller's own password",
     "/api/v1/workflows": "lists/creates the caller's own workflows",

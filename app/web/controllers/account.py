@@ -12,7 +12,6 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +21,7 @@ from app.settings import Settings
 from app.store.identities import list_user_identities
 from app.store.tables import ApiToken, Identity, User
 from app.store.users import change_password, issue_api_token, list_api_tokens, revoke_api_token
+from app.web.params import ObjectId
 
 
 @dataclass
@@ -78,7 +78,7 @@ class AccountController(Controller):
     @post("/tokens/{token_id:int}/revoke")
     async def revoke_token(
         self,
-        token_id: FromPath[int],
+        token_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Redirect:

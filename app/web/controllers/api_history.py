@@ -13,7 +13,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import Settings
@@ -23,10 +23,11 @@ from app.store.hook_urls import rotate_hook_token
 from app.store.tables import EventFile, User
 from app.store.workflows import list_workflow_steps
 from app.web.controllers.api_workflows import owned_workflow
+from app.web.params import MAX_ID, ObjectId
 from app.web.presenters import event_detail_json, event_out, run_detail_out, run_out, workflow_out
 from app.web.schemas import EventDetailOut, EventOut, Page, RunDetailOut, RunOut, WorkflowOut
 
-Before = QueryParameter(required=False, ge=1, description="Last id seen (keyset pagination).")
+Before = QueryParameter(required=False, ge=1, le=MAX_ID, description="Last id seen (keyset).")
 Limit = QueryParameter(required=False, ge=1, le=200, description="Page size.")
 
 
@@ -37,7 +38,7 @@ class HistoryApiController(Controller):
     @get("/workflows/{workflow_id:int}/runs")
     async def workflow_runs(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         before: Annotated[int | None, Before] = None,
@@ -53,7 +54,7 @@ class HistoryApiController(Controller):
     @get("/workflows/{workflow_id:int}/events")
     async def workflow_events(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         before: Annotated[int | None, Before] = None,
@@ -70,7 +71,7 @@ class HistoryApiController(Controller):
 
     @get("/runs/{run_id:int}")
     async def run_detail(
-        self, run_id: FromPath[int], db: NamedDependency[AsyncSession], user: NamedDependency[User]
+        self, run_id: ObjectId, db: NamedDependency[AsyncSession], user: NamedDependency[User]
     ) -> RunDetailOut:
         """One run with every step attempt: what was sent, what came back, errors, warnings."""
         assert user.id is not None
@@ -85,7 +86,7 @@ class HistoryApiController(Controller):
     )
     async def event_detail(
         self,
-        event_id: FromPath[int],
+        event_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Response[bytes]:
@@ -101,8 +102,8 @@ class HistoryApiController(Controller):
     @get("/events/{event_id:int}/files/{file_id:int}", media_type="application/octet-stream")
     async def event_file(
         self,
-        event_id: FromPath[int],
-        file_id: FromPath[int],
+        event_id: ObjectId,
+        file_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Response[bytes]:
@@ -116,7 +117,7 @@ class HistoryApiController(Controller):
     @post("/workflows/{workflow_id:int}/rotate-url", status_code=200)
     async def rotate_url(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         settings: NamedDependency[Settings],

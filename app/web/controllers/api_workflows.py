@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,20 +13,22 @@ from app.inbound.trigger_config import TriggerConfig
 from app.integrations.validation import validate_step
 from app.settings import Settings
 from app.store.sealing import open_definition, vault_for
-from app.store.tables import User, Workflow
+from app.store.tables import Step, User, Workflow
 from app.store.workflows import (
     create_workflow,
     delete_workflow,
     get_user_workflow,
     list_user_workflows,
     list_workflow_steps,
+    step_definitions,
     update_workflow,
 )
 from app.web.errors import InvalidInput
+from app.web.params import ObjectId
 from app.web.presenters import workflow_out
 from app.web.schemas import WorkflowOut
 from app.web.secrets import keep_unchanged_secrets
-from app.workflows.definition import WorkflowDefinition
+from app.workflows.definition import WorkflowDefinition, WorkflowUpdate
 
 
 def check_definition(definition: WorkflowDefinition) -> WorkflowDefinition:
@@ -82,7 +84,7 @@ class WorkflowApiController(Controller):
     @get("/{workflow_id:int}")
     async def read(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
@@ -92,18 +94,20 @@ class WorkflowApiController(Controller):
     @put("/{workflow_id:int}")
     async def replace(
         self,
-        workflow_id: FromPath[int],
-        data: JSONBody[WorkflowDefinition],
+        workflow_id: ObjectId,
+        data: JSONBody[WorkflowUpdate],
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
     ) -> WorkflowOut:
-        """Replace name, enabled, steps and trigger; masked secrets (••••) keep their value."""
+        """Update the workflow. Fields left out keep their current values (so renaming never
+        drops steps or signature checks); masked secrets (••••) keep their value."""
         workflow = await owned_workflow(db, user, workflow_id)
         assert workflow.id is not None
         steps = await list_workflow_steps(db, workflow_id=workflow.id)
         vault = vault_for(settings)
-        definition = open_definition(keep_unchanged_secrets(data, workflow, steps), vault)
+        merged = with_current_values(data, workflow, steps)
+        definition = open_definition(keep_unchanged_secrets(merged, workflow, steps), vault)
         await update_workflow(
             db, workflow=workflow, definition=check_definition(definition), vault=vault
         )
@@ -112,7 +116,7 @@ class WorkflowApiController(Controller):
     @delete("/{workflow_id:int}")
     async def remove(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> None:
@@ -130,8 +134,28 @@ class WorkflowApiController(Controller):
         return workflow_out(settings, workflow, steps)
 
 
+def with_current_values(
+    data: WorkflowUpdate, workflow: Workflow, steps: list[Step]
+) -> WorkflowDefinition:
+    """The request's fields, with every field it left out taken from the stored workflow."""
+    current = WorkflowDefinition(
+        name=workflow.name,
+        enabled=workflow.enabled,
+        steps=step_definitions(steps),
+        trigger=workflow.trigger,
+    )
+    given = {name: getattr(data, name) for name in data.model_fields_set}
+    if given.get("name") is None:
+        given.pop("name", None)
+    if given.get("enabled") is None:
+        given.pop("enabled", None)
+    if given.get("steps") is None:
+        given.pop("steps", None)
+    return current.model_copy(update=given)
+
+
 async def owned_workflow(
-    db: NamedDependency[AsyncSession], user: NamedDependency[User], workflow_id: FromPath[int]
+    db: NamedDependency[AsyncSession], user: NamedDependency[User], workflow_id: ObjectId
 ) -> Workflow:
     assert user.id is not None
     workflow = await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id)

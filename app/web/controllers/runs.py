@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Response, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,11 +30,15 @@ from app.store.tables import (
 )
 from app.store.workflows import get_user_workflow
 from app.web.controllers.api_history import file_download
+from app.web.params import MAX_ID, ObjectId
 from app.web.presenters import query_out
 from app.web.schemas import QueryOut
 from app.workflows.exact_json import dump_exact_json, load_exact_json
 
 HISTORY_PAGE_SIZE = 50
+
+
+PAGE_PREVIEW_BYTES = 64 * 1024  # larger bodies are shown cut; the download has every byte
 
 
 @dataclass
@@ -65,7 +69,7 @@ class EventHistoryPage:
 
 
 async def _run_page(
-    db: NamedDependency[AsyncSession], user: NamedDependency[User], run_id: FromPath[int]
+    db: NamedDependency[AsyncSession], user: NamedDependency[User], run_id: ObjectId
 ) -> RunPage:
     assert user.id is not None
     run = await get_user_run(db, user_id=user.id, run_id=run_id)
@@ -78,7 +82,7 @@ async def _run_page(
 
 
 async def _owned_event(
-    db: NamedDependency[AsyncSession], user: NamedDependency[User], event_id: FromPath[int]
+    db: NamedDependency[AsyncSession], user: NamedDependency[User], event_id: ObjectId
 ) -> Event:
     assert user.id is not None
     event = await get_user_event(db, user_id=user.id, event_id=event_id)
@@ -93,7 +97,7 @@ class RunPagesController(Controller):
     @get("/runs/{run_id:int}")
     async def run_page(
         self,
-        run_id: FromPath[int],
+        run_id: ObjectId,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
@@ -103,7 +107,7 @@ class RunPagesController(Controller):
 
     @get("/runs/{run_id:int}/status")
     async def run_status(
-        self, run_id: FromPath[int], db: NamedDependency[AsyncSession], user: NamedDependency[User]
+        self, run_id: ObjectId, db: NamedDependency[AsyncSession], user: NamedDependency[User]
     ) -> Template:
         page = await _run_page(db, user, run_id)
         return Template("runs/_status.html", context={"page": page})
@@ -111,19 +115,20 @@ class RunPagesController(Controller):
     @get("/events/{event_id:int}")
     async def event_page(
         self,
-        event_id: FromPath[int],
+        event_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Template:
         event = await _owned_event(db, user, event_id)
         workflow = await db.get(Workflow, event.workflow_id)
         assert workflow is not None
+        shown = event.body[:PAGE_PREVIEW_BYTES]
         try:
-            body_text, is_text = event.body.decode("utf-8"), True
+            body_text, is_text = shown.decode("utf-8"), True
         except UnicodeDecodeError:
-            body_text, is_text = event.body.hex(" "), False
+            body_text, is_text = shown.hex(" "), False
         pretty = None
-        if event.parsed_json:
+        if event.parsed_json and len(event.parsed_json) <= PAGE_PREVIEW_BYTES:
             pretty = dump_exact_json(load_exact_json(event.parsed_json), indent=2)
         files = await list_event_files(db, event_id=event_id)
         query = query_out(event.query_string)
@@ -133,8 +138,8 @@ class RunPagesController(Controller):
     @get("/events/{event_id:int}/files/{file_id:int}", media_type="application/octet-stream")
     async def event_file(
         self,
-        event_id: FromPath[int],
-        file_id: FromPath[int],
+        event_id: ObjectId,
+        file_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Response[bytes]:
@@ -148,10 +153,10 @@ class RunPagesController(Controller):
     @get("/workflows/{workflow_id:int}/events")
     async def event_history(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
-        before: Annotated[int | None, QueryParameter(required=False, ge=1)] = None,
+        before: Annotated[int | None, QueryParameter(required=False, ge=1, le=MAX_ID)] = None,
     ) -> Template:
         """Every request the URL received (accepted, held, duplicate, rejected), newest first."""
         assert user.id is not None
@@ -168,7 +173,7 @@ class RunPagesController(Controller):
     @get("/events/{event_id:int}/body")
     async def event_body(
         self,
-        event_id: FromPath[int],
+        event_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Response[bytes]:

@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,6 +36,7 @@ from app.web.forms import (
     read_workflow_form,
     to_definition,
 )
+from app.web.params import ObjectId
 from app.web.trigger_form import trigger_form_choices, trigger_form_from_config, trigger_from_form
 from app.workflows.definition import WorkflowDefinition
 
@@ -60,7 +60,7 @@ class WorkflowPage:
 
 
 async def _owned(
-    db: NamedDependency[AsyncSession], user: NamedDependency[User], workflow_id: FromPath[int]
+    db: NamedDependency[AsyncSession], user: NamedDependency[User], workflow_id: ObjectId
 ) -> Workflow:
     assert user.id is not None
     workflow = await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id)
@@ -133,7 +133,7 @@ class WorkflowPagesController(Controller):
     @get("/workflows/{workflow_id:int}")
     async def detail(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
@@ -152,7 +152,7 @@ class WorkflowPagesController(Controller):
     @get("/workflows/{workflow_id:int}/edit")
     async def edit_page(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
@@ -173,7 +173,7 @@ class WorkflowPagesController(Controller):
     @post("/workflows/{workflow_id:int}/edit")
     async def update(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
@@ -216,7 +216,7 @@ class WorkflowPagesController(Controller):
     @post("/workflows/{workflow_id:int}/toggle")
     async def toggle(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Redirect:
@@ -227,7 +227,7 @@ class WorkflowPagesController(Controller):
     @post("/workflows/{workflow_id:int}/rotate-url")
     async def rotate_url(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Redirect:
@@ -238,7 +238,7 @@ class WorkflowPagesController(Controller):
     @post("/workflows/{workflow_id:int}/delete")
     async def remove(
         self,
-        workflow_id: FromPath[int],
+        workflow_id: ObjectId,
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Redirect:

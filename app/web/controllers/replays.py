@@ -1,0 +1,129 @@
+"""Running stored events again, from pages and the API: held events, and replaying a run.
+
+The new runs are enqueued only once the request's transaction has committed (a worker
+must find them), through a one-shot `after_commit` hook on the request's session.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect
+from sqlalchemy import event
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.settings import Settings
+from app.store.history import get_user_run
+from app.store.replays import replay_run, run_held_events
+from app.store.tables import User
+from app.store.workflows import get_user_workflow, list_workflow_steps, step_definitions
+from app.web.params import ObjectId
+from app.worker.broker import Dispatcher
+from app.workflows.definition import plan_from_steps
+
+
+async def _current_plan(db: AsyncSession, workflow_id: int) -> list[dict[str, Any]]:
+    steps = await list_workflow_steps(db, workflow_id=workflow_id)
+    return plan_from_steps(step_definitions(steps))
+
+
+def enqueue_after_commit(db: AsyncSession, dispatcher: Dispatcher, run_ids: list[int]) -> None:
+    """Enqueue the runs when (and only if) this session's transaction commits."""
+
+    def send(_session: Any) -> None:
+        for run_id in run_ids:
+            try:
+                dispatcher.run_step(run_id)
+            except Exception:  # committed runs are picked up by the sweeper
+                return
+
+    event.listen(db.sync_session, "after_commit", send, once=True)
+
+
+async def start_held(
+    db: AsyncSession, user: User, settings: Settings, dispatcher: Dispatcher, workflow_id: int
+) -> list[int]:
+    assert user.id is not None
+    if await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id) is None:
+        raise NotFoundException("There is no workflow with this id in your account.")
+    lease = timedelta(seconds=settings.broker.lease_seconds)
+    plan = await _current_plan(db, workflow_id)
+    run_ids = await run_held_events(db, workflow_id=workflow_id, plan=plan, lease=lease)
+    enqueue_after_commit(db, dispatcher, run_ids)
+    return run_ids
+
+
+async def start_replay(
+    db: AsyncSession, user: User, settings: Settings, dispatcher: Dispatcher, run_id: int
+) -> list[int]:
+    assert user.id is not None
+    run = await get_user_run(db, user_id=user.id, run_id=run_id)
+    if run is None:
+        raise NotFoundException("There is no run with this id in your account.")
+    lease = timedelta(seconds=settings.broker.lease_seconds)
+    plan = await _current_plan(db, run.workflow_id)
+    new_id = await replay_run(db, run=run, plan=plan, lease=lease)
+    run_ids = [new_id] if new_id is not None else []
+    enqueue_after_commit(db, dispatcher, run_ids)
+    return run_ids
+
+
+class ReplayPagesController(Controller):
+    path = "/"
+
+    @post("/workflows/{workflow_id:int}/run-held")
+    async def run_held_page(
+        self,
+        workflow_id: ObjectId,
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        dispatcher: NamedDependency[Dispatcher],
+    ) -> Redirect:
+        await start_held(db, user, settings, dispatcher, workflow_id)
+        return Redirect(path=f"/workflows/{workflow_id}")
+
+    @post("/runs/{run_id:int}/replay")
+    async def replay_page(
+        self,
+        run_id: ObjectId,
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        dispatcher: NamedDependency[Dispatcher],
+    ) -> Redirect:
+        started = await start_replay(db, user, settings, dispatcher, run_id)
+        return Redirect(path=f"/runs/{started[0] if started else run_id}")
+
+
+class ReplayApiController(Controller):
+    path = "/api/v1"
+    tags = ["runs"]
+
+    @post("/workflows/{workflow_id:int}/run-held")
+    async def run_held_api(
+        self,
+        workflow_id: ObjectId,
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        dispatcher: NamedDependency[Dispatcher],
+    ) -> dict[str, list[int]]:
+        """Run every held event of the workflow, oldest first, with its current steps."""
+        return {"run_ids": await start_held(db, user, settings, dispatcher, workflow_id)}
+
+    @post("/runs/{run_id:int}/replay")
+    async def replay_api(
+        self,
+        run_id: ObjectId,
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        dispatcher: NamedDependency[Dispatcher],
+    ) -> dict[str, list[int]]:
+        """Run this run's event again from the start with the workflow's current steps."""
+        return {"run_ids": await start_replay(db, user, settings, dispatcher, run_id)}
