@@ -130,7 +130,7 @@ async def _stored_rows_hold_no_plain_secret(client: AsyncTestClient) -> bool:  #
     engine = create_engine(client.app.state.settings.database)
     async with engine.connect() as connection:
         stored = [
-            str(row)
+            repr(tuple(row))  # str(row) elides long values, hiding what we look for
             for table in ("workflow", "step", "run", "step_attempt")
             for row in (await connection.execute(text(f"SELECT * FROM {table}"))).all()
         ]
