@@ -24,6 +24,17 @@ from app.settings import Settings
 from app.workflows.definition import WorkflowDefinition
 
 SECRET_KEYS = frozenset({"secret", "verify_token", "password", "token", "api_key", "webhook_url"})
+# Header names whose values are credentials, wherever a step's headers are typed in.
+SECRET_HEADER_NAMES = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-auth-token", "cookie"}
+)
+
+
+def is_secret_key(key: object) -> bool:
+    """Whether a config key holds a secret (exact key names, or credential headers)."""
+    return isinstance(key, str) and (key in SECRET_KEYS or key.lower() in SECRET_HEADER_NAMES)
+
+
 SEALED_PREFIX = "hookline-sealed:v1:"
 HINT_MIN_LENGTH = 12
 log = logging.getLogger("hookline.secrets")
@@ -78,7 +89,7 @@ def _walk(tree: Any, change: Any) -> Any:
     if isinstance(tree, dict):
         return {
             key: change(value)
-            if key in SECRET_KEYS and isinstance(value, str) and value
+            if is_secret_key(key) and isinstance(value, str) and value
             else _walk(value, change)
             for key, value in tree.items()
         }

@@ -1,4 +1,4 @@
-"""Shared parameter types: ids in URLs are positive and fit the database's 64-bit integers."""
+"""Shared parameter types: ids in URLs fit the database's 64-bit integers."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from litestar.params import PathParameter
 
 MAX_ID = 2**63 - 1
 
-ObjectId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="A positive id.")]
+ObjectId = Annotated[int, PathParameter(ge=0, le=MAX_ID, description="An id.")]

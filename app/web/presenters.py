@@ -7,7 +7,7 @@ from typing import Any
 
 from app.inbound.request import InboundRequest
 from app.settings import Settings
-from app.store.sealing import is_sealed, sealed_hint
+from app.store.sealing import is_sealed, is_secret_key, sealed_hint
 from app.store.tables import Event, EventFile, Run, Step, StepAttempt, Workflow, utcnow
 from app.web.schemas import (
     EventDetailOut,
@@ -22,8 +22,6 @@ from app.web.schemas import (
 from app.workflows.definition import StepDefinition
 from app.workflows.exact_json import dump_exact_json, load_exact_json
 
-SECRET_KEYS = frozenset({"secret", "verify_token", "password", "token", "api_key", "webhook_url"})
-
 
 def mask_secret(value: str) -> str:
     """`••••` plus the last 4 characters (nothing at all for short secrets)."""
@@ -37,7 +35,7 @@ def masked(config: Any) -> Any:
     if isinstance(config, dict):
         return {
             key: mask_secret(value)
-            if key in SECRET_KEYS and isinstance(value, str) and value
+            if is_secret_key(key) and isinstance(value, str) and value
             else masked(value)
             for key, value in config.items()
         }

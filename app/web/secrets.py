@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.store.sealing import is_secret_key
 from app.store.tables import Step, Workflow
-from app.web.presenters import SECRET_KEYS
 from app.workflows.definition import WorkflowDefinition
 
 MASK = "••••"
@@ -16,7 +16,7 @@ def _restore(new: Any, old: Any) -> Any:
         old_map = old if isinstance(old, dict) else {}
         restored = {}
         for key, value in new.items():
-            if key in SECRET_KEYS and isinstance(value, str) and value.startswith(MASK):
+            if is_secret_key(key) and isinstance(value, str) and value.startswith(MASK):
                 restored[key] = old_map.get(key)
             else:
                 restored[key] = _restore(value, old_map.get(key))
