@@ -6,6 +6,8 @@ embedded default; `redis://` and `amqp://` select Dramatiq's Redis and RabbitMQ 
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware.asyncio import AsyncIO
@@ -13,6 +15,7 @@ from dramatiq.middleware.asyncio import AsyncIO
 from app.settings import BrokerSettings
 
 RUN_STEP_ACTOR = "run_step"
+log = logging.getLogger("hookline.broker")
 
 
 def build_broker(settings: BrokerSettings) -> dramatiq.Broker:
@@ -48,3 +51,16 @@ class Dispatcher:
             options={},
         )
         self.broker.enqueue(message, delay=delay_ms)
+
+    def try_run_step(self, run_id: int) -> bool:
+        """Enqueue a committed run; if the broker is down, say so and leave it to the sweeper.
+
+        The run is in the database with a lease, so a failed enqueue loses nothing: the
+        sweeper enqueues it again once the lease runs out.
+        """
+        try:
+            self.run_step(run_id)
+        except Exception:  # any broker failure; the database still holds the run
+            log.warning("could not enqueue run %s; the sweeper will retry", run_id, exc_info=True)
+            return False
+        return True

@@ -28,13 +28,7 @@ async def sweep_once(
     async with transaction(sessions) as session:
         run_ids = await runs_needing_a_nudge(session, now=now, limit=limit)
         await extend_lease(session, run_ids=run_ids, until=now + lease)
-    sent = 0
-    for run_id in run_ids:
-        try:
-            dispatcher.run_step(run_id)
-            sent += 1
-        except Exception:  # broker down: the lease runs out again and we retry later
-            log.warning("could not enqueue run %s; will retry", run_id, exc_info=True)
+    sent = sum(dispatcher.try_run_step(run_id) for run_id in run_ids)
     if run_ids:
         log.info("sweeper re-enqueued %d run(s)", sent)
     return sent

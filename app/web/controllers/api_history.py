@@ -108,11 +108,7 @@ class HistoryApiController(Controller):
         user: NamedDependency[User],
     ) -> Response[bytes]:
         """The exact bytes of one uploaded file, as a download."""
-        assert user.id is not None
-        found = await get_user_event_file(db, user_id=user.id, event_id=event_id, file_id=file_id)
-        if found is None:
-            raise NotFoundException("There is no such file in your account.")
-        return file_download(found)
+        return await owned_file_download(db, user, event_id, file_id)
 
     @post("/workflows/{workflow_id:int}/rotate-url", status_code=200)
     async def rotate_url(
@@ -128,6 +124,17 @@ class HistoryApiController(Controller):
         await rotate_hook_token(db, workflow=workflow)
         steps = await list_workflow_steps(db, workflow_id=workflow.id)
         return workflow_out(settings, workflow, steps)
+
+
+async def owned_file_download(
+    db: AsyncSession, user: User, event_id: int, file_id: int
+) -> Response[bytes]:
+    """One uploaded file of the user's own event as a download; 404 for anyone else's."""
+    assert user.id is not None
+    found = await get_user_event_file(db, user_id=user.id, event_id=event_id, file_id=file_id)
+    if found is None:
+        raise NotFoundException("There is no such file in your account.")
+    return file_download(found)
 
 
 def file_download(event_file: EventFile) -> Response[bytes]:

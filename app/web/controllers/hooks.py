@@ -33,7 +33,6 @@ from app.store.sealing import open_trigger
 from app.store.tables import Workflow, utcnow
 from app.store.workflows import find_workflow_by_hook_token, list_workflow_steps, step_definitions
 from app.web.hook_intake import Verdict, assess_request, incoming_event, reply_for, with_cors
-from app.worker.broker import Dispatcher
 from app.workflows.definition import plan_from_steps
 
 log = logging.getLogger("hookline.hooks")
@@ -84,7 +83,7 @@ async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) 
         log.exception("could not store an inbound event")
         return UNAVAILABLE
     if recorded.run_id is not None:
-        _enqueue(request.app.state.dispatcher, recorded.run_id)
+        request.app.state.dispatcher.try_run_step(recorded.run_id)
     return with_cors(trigger, reply_for(trigger, verdict, recorded, inbound))
 
 
@@ -130,13 +129,6 @@ async def _store(
         plan=plan,
         lease=lease,
     )
-
-
-def _enqueue(dispatcher: Dispatcher, run_id: int) -> None:
-    try:
-        dispatcher.run_step(run_id)
-    except Exception:  # the event is committed; the sweeper will enqueue it later
-        log.warning("broker unavailable; run %s will be picked up by the sweeper", run_id)
 
 
 async def _gone_or_unknown(session: AsyncSession, token: str) -> Response[Any]:

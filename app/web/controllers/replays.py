@@ -36,10 +36,7 @@ def enqueue_after_commit(db: AsyncSession, dispatcher: Dispatcher, run_ids: list
 
     def send(_session: Any) -> None:
         for run_id in run_ids:
-            try:
-                dispatcher.run_step(run_id)
-            except Exception:  # committed runs are picked up by the sweeper
-                return
+            dispatcher.try_run_step(run_id)
 
     event.listen(db.sync_session, "after_commit", send, once=True)
 

@@ -17,7 +17,7 @@ from litestar.params import QueryParameter
 from litestar.response import Response, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.store.events import get_user_event_file, list_event_files, list_workflow_events
+from app.store.events import list_event_files, list_workflow_events
 from app.store.history import get_user_event, get_user_run, list_run_attempts
 from app.store.tables import (
     TERMINAL_RUN_STATUSES,
@@ -29,7 +29,7 @@ from app.store.tables import (
     Workflow,
 )
 from app.store.workflows import get_user_workflow
-from app.web.controllers.api_history import file_download
+from app.web.controllers.api_history import owned_file_download
 from app.web.params import MAX_ID, ObjectId
 from app.web.presenters import query_out
 from app.web.schemas import QueryOut
@@ -144,11 +144,7 @@ class RunPagesController(Controller):
         user: NamedDependency[User],
     ) -> Response[bytes]:
         """One uploaded file's exact bytes, as a download (owner only, 404 otherwise)."""
-        assert user.id is not None
-        found = await get_user_event_file(db, user_id=user.id, event_id=event_id, file_id=file_id)
-        if found is None:
-            raise NotFoundException("There is no such file in your account.")
-        return file_download(found)
+        return await owned_file_download(db, user, event_id, file_id)
 
     @get("/workflows/{workflow_id:int}/events")
     async def event_history(
