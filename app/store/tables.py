@@ -115,6 +115,7 @@ class LoginFailure(SQLModel, table=True):
 
 class Workflow(SQLModel, table=True):
     __tablename__ = "workflow"
+    __table_args__ = (sa.Index("ix_workflow_next_tick_at", "next_tick_at"),)
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=200)
@@ -124,6 +125,17 @@ class Workflow(SQLModel, table=True):
     version: int = Field(default=1)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # Tries per step before a run fails; None means the operator's RETRY_MAX_TRIES.
+    retry_max_tries: int | None = Field(default=None)
+    # Why the workflow was switched off by Hookline itself (auto-pause), shown to the owner.
+    paused_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    # Failed runs in a row (reset by a success); drives auto-pause.
+    failure_streak: int = Field(default=0)
+    # Failed runs not yet reported in an alert e-mail, and when the last one went out.
+    unalerted_failures: int = Field(default=0)
+    alert_sent_at: datetime | None = _ts(nullable=True)
+    # Schedule trigger: when the clock should start the next run (None = not scheduled).
+    next_tick_at: datetime | None = _ts(nullable=True)
 
 
 class Step(SQLModel, table=True):
@@ -165,6 +177,8 @@ class Event(SQLModel, table=True):
     # A repeated delivery is kept as its own row (outcome "duplicate", no dedupe key) that
     # points at the first copy; a plain column, not a foreign key, because it only labels.
     duplicate_of_event_id: int | None = Field(default=None)
+    # Set when the owner deleted the event's data (body, headers, query, files emptied).
+    data_deleted_at: datetime | None = _ts(nullable=True)
 
 
 class EventFile(SQLModel, table=True):
@@ -207,6 +221,7 @@ class Run(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_run_workflow_id_id", "workflow_id", "id"),
         sa.Index("ix_run_status_lease_until", "status", "lease_until"),
+        sa.Index("ix_run_workflow_id_created_at", "workflow_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
