@@ -55,6 +55,9 @@ def providers_from_environ(environ: Mapping[str, str] | None = None) -> tuple[Si
                 client_id=env["OAUTH_GITHUB_CLIENT_ID"],
                 client_secret=env["OAUTH_GITHUB_CLIENT_SECRET"],
                 scope="read:user user:email",
+                # GitHub Enterprise Server: https://HOST and https://HOST/api/v3
+                github_web_url=env.get("OAUTH_GITHUB_WEB_URL") or "https://github.com",
+                github_api_url=env.get("OAUTH_GITHUB_API_URL") or "https://api.github.com",
             )
         )
     for variable in sorted(env):
