@@ -18,11 +18,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.workflows.schedules import ScheduleConfig
+
 SignaturePreset = Literal[
     "none", "github", "stripe", "slack", "shopify", "standard_webhooks", "twilio", "hmac"
 ]
 HandshakePreset = Literal["none", "slack", "meta", "echo"]
 TriggerMethod = Literal["POST", "PUT", "PATCH", "GET", "DELETE"]
+TriggerKind = Literal["webhook", "schedule"]
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -164,10 +167,16 @@ def _post_only() -> list[TriggerMethod]:
 
 
 class TriggerConfig(BaseModel):
-    """Everything about how a workflow's inbound URL behaves."""
+    """Everything about how a workflow starts: its inbound URL, or a schedule.
+
+    A "schedule" workflow is started by the clock at the times in `schedule`; its URL
+    keeps working (handy for a test run), with the settings below.
+    """
 
     model_config = _STRICT
 
+    kind: TriggerKind = "webhook"
+    schedule: ScheduleConfig | None = None
     methods: list[TriggerMethod] = Field(default_factory=_post_only)
     signature: SignatureConfig = Field(default_factory=SignatureConfig)
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig)
@@ -188,3 +197,9 @@ class TriggerConfig(BaseModel):
         if not value:
             raise ValueError("Choose at least one HTTP method that starts the workflow")
         return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _schedule_when_scheduled(self) -> TriggerConfig:
+        if self.kind == "schedule" and self.schedule is None:
+            raise ValueError("A scheduled workflow needs a schedule: say when it should run")
+        return self

@@ -20,6 +20,7 @@ from app.settings.access import (
     SignInProvider,
     providers_from_environ,
 )
+from app.settings.alerts import AlertSettings, ScheduleSettings
 from app.settings.core import (
     DEV_SECRET_KEY,
     ENV_GROUP,
@@ -34,6 +35,7 @@ __all__ = [
     "DEV_SECRET_KEY",
     "ENV_GROUP",
     "GOOGLE_DISCOVERY_URL",
+    "AlertSettings",
     "AppSettings",
     "AuthSettings",
     "BrokerSettings",
@@ -42,6 +44,7 @@ __all__ = [
     "IPNetwork",
     "InboundSettings",
     "OutboundSettings",
+    "ScheduleSettings",
     "SecretsSettings",
     "Settings",
     "SettingsError",
@@ -63,6 +66,8 @@ class Settings(BaseModel):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -7,6 +7,7 @@ import secrets
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.schedule_state import refresh_next_tick
 from app.store.sealing import SecretVault, seal_definition
 from app.store.tables import Step, Workflow, utcnow
 from app.workflows.definition import StepDefinition, WorkflowDefinition
@@ -28,6 +29,7 @@ async def create_workflow(
         hook_token=new_hook_token(),
         trigger=definition.trigger,
     )
+    refresh_next_tick(workflow, now=utcnow())
     session.add(workflow)
     await session.flush()
     assert workflow.id is not None
@@ -40,10 +42,11 @@ async def update_workflow(
 ) -> Workflow:
     definition = seal_definition(definition, vault)
     workflow.name = definition.name
-    workflow.enabled = definition.enabled
+    _switch(workflow, enabled=definition.enabled)
     workflow.trigger = definition.trigger
     workflow.version += 1
     workflow.updated_at = utcnow()
+    refresh_next_tick(workflow, now=workflow.updated_at)
     session.add(workflow)
     assert workflow.id is not None
     await replace_steps(session, workflow_id=workflow.id, steps=definition.steps)
@@ -69,9 +72,18 @@ async def replace_steps(
 
 
 async def set_workflow_enabled(session: AsyncSession, *, workflow: Workflow, enabled: bool) -> None:
-    workflow.enabled = enabled
+    _switch(workflow, enabled=enabled)
     workflow.updated_at = utcnow()
+    refresh_next_tick(workflow, now=workflow.updated_at)
     session.add(workflow)
+
+
+def _switch(workflow: Workflow, *, enabled: bool) -> None:
+    """Turn on/off; turning on forgets an auto-pause (its reason and the failure streak)."""
+    if enabled and not workflow.enabled:
+        workflow.paused_reason = None
+        workflow.failure_streak = 0
+    workflow.enabled = enabled
 
 
 async def delete_workflow(session: AsyncSession, *, workflow: Workflow) -> None:

@@ -47,9 +47,11 @@ from app.web.deps import (
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import configure_page_environment
 from app.worker.actors import declare_actors
+from app.worker.alerts import alert_until
 from app.worker.broker import Dispatcher, build_broker
 from app.worker.clock import prune_until
 from app.worker.runtime import WorkerRuntime
+from app.worker.schedules import schedule_until
 from app.worker.sweeper import sweep_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,6 +180,8 @@ async def _embedded(
             interval=settings.broker.sweep_interval_seconds,
         ),
         prune_until(stop, app.state.sessions, settings),
+        schedule_until(stop, app.state.sessions, dispatcher, settings),
+        alert_until(stop, app.state.sessions, settings),
     )
     try:
         yield

@@ -1,7 +1,9 @@
 """The clock process: periodic work that must happen exactly somewhere, not per request.
 
-It sweeps stale runs back into the queue and prunes history past the retention age.
-Several clocks at once are harmless (sweeps and prunes are idempotent), just wasteful.
+It sweeps stale runs back into the queue, prunes history past the retention age,
+starts the runs of scheduled workflows that are due, and e-mails failure alerts.
+Several clocks at once are harmless (sweeps and prunes are idempotent; schedule ticks
+and alerts are claimed with conditional UPDATEs), just wasteful.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
 from app.store.retention import prune_events, prune_runs
 from app.store.tables import utcnow
+from app.worker.alerts import alert_until
 from app.worker.broker import Dispatcher, build_broker
+from app.worker.schedules import schedule_until
 from app.worker.sweeper import sweep_until
 
 log = logging.getLogger("hookline.clock")
@@ -66,6 +70,8 @@ async def run_clock(settings: Settings) -> None:
         await asyncio.gather(
             sweep_until(stop, sessions, dispatcher, lease=lease, interval=interval),
             prune_until(stop, sessions, settings),
+            schedule_until(stop, sessions, dispatcher, settings),
+            alert_until(stop, sessions, settings),
         )
     finally:
         await engine.dispose()

@@ -28,6 +28,7 @@ from app.store.runs import (
 )
 from app.store.sealing import open_step_config
 from app.store.tables import utcnow
+from app.worker.alerts import count_if_claim_ended_run, count_run_end
 from app.worker.runtime import WorkerRuntime
 from app.workflows.engine import (
     Decision,
@@ -45,9 +46,14 @@ log = logging.getLogger("hookline.worker")
 async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
     """Advance one run by one step; safe to call any number of times for the same run."""
     async with transaction(runtime.sessions) as session:
+        claimed_at = utcnow()
         claim = await claim_next_step(
             session, run_id=run_id, lease=runtime.lease, safe_to_repeat=is_safe_to_repeat
         )
+        if claim is None:  # the claim itself may have ended the run (unknown outcome)
+            await count_if_claim_ended_run(
+                session, runtime.settings, run_id=run_id, since=claimed_at
+            )
         context = await _load_context(session, claim) if claim is not None else None
     if claim is None or context is None:
         return
@@ -64,6 +70,14 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
             lease=runtime.lease,
             lease_until=wake.lease_until,
         )
+        if decision.next_step is None:  # the run ended: count it for alerts and auto-pause
+            await count_run_end(
+                session,
+                runtime.settings,
+                workflow_id=claim.workflow_id,
+                status=decision.status,
+                error=record.error,
+            )
     log.info(
         "step finished",
         extra={"run_id": run_id, "step_index": claim.step_index, "outcome": result.outcome},

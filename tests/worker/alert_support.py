@@ -1,0 +1,105 @@
+"""Helpers for the alert and schedule tests: an owner with a workflow, runs through the real
+worker code against a local HTTP server, and reading the workflow row back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from app.settings import Settings
+from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
+from app.store.events import IncomingEvent, record_event
+from app.store.sealing import vault_for
+from app.store.tables import Workflow, utcnow
+from app.store.users import create_user
+from app.store.workflows import create_workflow
+from app.worker.broker import Dispatcher, build_broker
+from app.worker.execution import run_next_step
+from app.worker.runtime import WorkerRuntime
+from app.workflows.definition import WorkflowDefinition
+
+
+@dataclass(frozen=True)
+class Owner:
+    user_id: int
+    email: str
+    workflow_id: int
+
+
+@asynccontextmanager
+async def session_factory(settings: Settings) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(settings.database)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def make_owner(
+    sessions: SessionFactory,
+    settings: Settings,
+    *,
+    email: str = "owner@example.com",
+    name: str = "Orders to CRM",
+    trigger: dict[str, Any] | None = None,
+) -> Owner:
+    definition = WorkflowDefinition(name=name, trigger=trigger)
+    async with transaction(sessions) as session:
+        user = await create_user(session, email=email)
+        assert user.id is not None
+        workflow = await create_workflow(
+            session, user_id=user.id, definition=definition, vault=vault_for(settings)
+        )
+        assert workflow.id is not None
+        return Owner(user_id=user.id, email=email, workflow_id=workflow.id)
+
+
+async def workflow_row(sessions: SessionFactory, workflow_id: int) -> Workflow:
+    async with transaction(sessions) as session:
+        workflow = await session.get(Workflow, workflow_id)
+        assert workflow is not None
+        return workflow
+
+
+def post_to(url: str) -> list[dict[str, Any]]:
+    return [{"type": "http_request", "config": {"method": "POST", "url": url}}]
+
+
+class Worker:
+    """The real step runner (`run_next_step`) on an in-process broker."""
+
+    def __init__(self, settings: Settings, sessions: SessionFactory) -> None:
+        broker = build_broker(settings.broker)
+        self.runtime = WorkerRuntime(settings, Dispatcher(broker, settings.broker.queue_name))
+        self.sessions = sessions
+
+    async def run(self, workflow_id: int, plan: list[dict[str, Any]]) -> int:
+        """Store an event with a run of `plan`, then run its one step to the end."""
+        async with transaction(self.sessions) as session:
+            recorded = await record_event(
+                session,
+                workflow_id=workflow_id,
+                incoming=IncomingEvent(
+                    method="POST",
+                    path="/hooks/x",
+                    query_string="",
+                    headers=[],
+                    content_type="application/json",
+                    body=b"{}",
+                    body_kind="json",
+                    parsed_json="{}",
+                    dedupe_key=None,
+                    warnings=[],
+                    received_at=utcnow(),
+                ),
+                outcome="accepted",
+                plan=plan,
+            )
+        assert recorded.run_id is not None
+        await run_next_step(self.runtime, recorded.run_id)
+        return recorded.run_id
+
+    async def close(self) -> None:
+        await self.runtime.close()
