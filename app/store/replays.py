@@ -1,6 +1,7 @@
 """Running stored events again: held events after a workflow is turned back on, and replays.
 
 New runs use the workflow's CURRENT steps. Held events start in the order they arrived.
+An event whose data the owner deleted never runs again (held ones are left held).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.event_data import refuse_if_data_deleted
 from app.store.events import start_run_for_event
 from app.store.tables import Event, Run
 
@@ -25,6 +27,7 @@ async def run_held_events(
     query = (
         select(Event)
         .where(Event.workflow_id == workflow_id, Event.outcome == "held")
+        .where(col(Event.data_deleted_at).is_(None))
         .where(col(Event.id).not_in(has_run))
         .order_by(col(Event.id))
         .limit(MAX_HELD_PER_REQUEST)
@@ -45,9 +48,13 @@ async def run_held_events(
 async def replay_run(
     session: AsyncSession, *, run: Run, plan: list[dict[str, Any]], lease: timedelta
 ) -> int | None:
-    """A new run of the same event with the current steps (None for runs without an event)."""
+    """A new run of the same event with the current steps (None for runs without an event).
+
+    Raises ReplayRefused when the event's data was deleted.
+    """
     if run.event_id is None:
         return None
+    await refuse_if_data_deleted(session, event_id=run.event_id)
     return await start_run_for_event(
         session, workflow_id=run.workflow_id, event_id=run.event_id, plan=plan, lease=lease
     )

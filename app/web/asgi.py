@@ -31,10 +31,12 @@ from app.web.controllers.account import AccountController
 from app.web.controllers.api_history import HistoryApiController
 from app.web.controllers.api_workflows import WorkflowApiController
 from app.web.controllers.auth import AuthController
+from app.web.controllers.event_data import EventDataApiController, EventDataPagesController
 from app.web.controllers.health import health_routes
 from app.web.controllers.help import HelpController
 from app.web.controllers.hooks import receive_hook
 from app.web.controllers.replays import ReplayApiController, ReplayPagesController
+from app.web.controllers.retry_settings import RetrySettingsController
 from app.web.controllers.runs import RunPagesController
 from app.web.controllers.workflows import WorkflowPagesController
 from app.web.deps import (
@@ -80,7 +82,12 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
 
     api = Router(
         path="/",
-        route_handlers=[WorkflowApiController, HistoryApiController, ReplayApiController],
+        route_handlers=[
+            WorkflowApiController,
+            HistoryApiController,
+            ReplayApiController,
+            EventDataApiController,
+        ],
         dependencies={"user": Provide(provide_api_user)},
     )
     pages = Router(
@@ -91,6 +98,8 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
             AccountController,
             HelpController,
             ReplayPagesController,
+            RetrySettingsController,
+            EventDataPagesController,
         ],
         dependencies={"user": Provide(provide_page_user)},
     )

@@ -78,6 +78,7 @@ def _title(status: int) -> str:
         403: "Not allowed",
         404: "Not found",
         405: "Not allowed here",
+        409: "Not possible right now",
         413: "Too large",
         429: "Too many requests",
     }.get(status, "Something went wrong")

@@ -56,6 +56,7 @@ def workflow_out(settings: Settings, workflow: Workflow, steps: list[Step]) -> W
             for s in steps
         ],
         trigger=masked(workflow.trigger or {}),
+        retry_max_tries=workflow.retry_max_tries,
         version=workflow.version,
         created_at=workflow.created_at,
         updated_at=workflow.updated_at,
@@ -109,6 +110,7 @@ def event_out(event: Event) -> EventOut:
         reason=event.reason,
         dedupe_key=event.dedupe_key,
         duplicate_of_event_id=event.duplicate_of_event_id,
+        data_deleted_at=event.data_deleted_at,
     )
 
 

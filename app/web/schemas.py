@@ -17,6 +17,7 @@ class WorkflowOut(BaseModel):
     hook_url: str
     steps: list[StepDefinition]
     trigger: dict[str, Any]
+    retry_max_tries: int | None = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -61,6 +62,7 @@ class EventOut(BaseModel):
     reason: str | None
     dedupe_key: str | None
     duplicate_of_event_id: int | None = None
+    data_deleted_at: datetime | None = None
 
 
 class EventFileOut(BaseModel):

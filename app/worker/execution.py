@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,7 +27,8 @@ from app.store.runs import (
     succeeded_outputs,
 )
 from app.store.sealing import open_step_config
-from app.store.tables import utcnow
+from app.store.step_retries import tries_before_round
+from app.store.tables import Workflow, utcnow
 from app.worker.alerts import count_if_claim_ended_run, count_run_end
 from app.worker.runtime import WorkerRuntime
 from app.workflows.engine import (
@@ -38,7 +39,7 @@ from app.workflows.engine import (
     trigger_context,
 )
 from app.workflows.exact_json import dump_exact_json, load_exact_json
-from app.workflows.retries import retry_decision, retry_delay
+from app.workflows.retries import RetryPolicy, policy_with_tries, retry_decision, retry_delay
 
 log = logging.getLogger("hookline.worker")
 
@@ -55,11 +56,12 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
                 session, runtime.settings, run_id=run_id, since=claimed_at
             )
         context = await _load_context(session, claim) if claim is not None else None
-    if claim is None or context is None:
+        tries = await _retry_round(session, runtime, claim) if claim is not None else None
+    if claim is None or context is None or tries is None:
         return
     log.info("running step", extra={"run_id": run_id, "step_index": claim.step_index})
     result = await _execute(runtime, claim.step, context)
-    decision, record = _decide(runtime, claim, result)
+    decision, record = _decide(tries, claim, result)
     wake = schedule_wake(wake_at=decision.wake_at, now=utcnow(), lease=runtime.lease)
     async with transaction(runtime.sessions) as session:
         await record_step_outcome(
@@ -86,25 +88,44 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
         runtime.dispatcher.run_step(run_id, delay_ms=wake.enqueue_delay_ms or None)
 
 
+@dataclass(frozen=True)
+class RetryRound:
+    """The retry policy for this run's workflow, and which try of the round this one is."""
+
+    policy: RetryPolicy
+    try_number: int
+
+
+async def _retry_round(session: Any, runtime: WorkerRuntime, claim: StepClaim) -> RetryRound:
+    workflow = await session.get(Workflow, claim.workflow_id)
+    own_tries = workflow.retry_max_tries if workflow is not None else None
+    earlier = await tries_before_round(
+        session, run_id=claim.run_id, step_index=claim.step_index, attempt=claim.attempt
+    )
+    policy = policy_with_tries(runtime.retry_policy, own_tries)
+    return RetryRound(policy=policy, try_number=claim.attempt - earlier)
+
+
 def _decide(
-    runtime: WorkerRuntime, claim: StepClaim, result: ActionResult
+    tries: RetryRound, claim: StepClaim, result: ActionResult
 ) -> tuple[Decision, AttemptRecord]:
     """What the run does next; a retryable failure schedules another try of the same step."""
     record = _as_record(result)
     if result.outcome == "failed" and result.retryable:
         delay = retry_delay(
-            runtime.retry_policy,
-            attempt=claim.attempt,
+            tries.policy,
+            attempt=tries.try_number,
             retry_after_seconds=result.retry_after_seconds,
         )
         if delay is not None:
             due = utcnow() + delay
-            note = f"Try {claim.attempt + 1} of {runtime.retry_policy.max_tries} is due at "
+            note = f"Try {tries.try_number + 1} of {tries.policy.max_tries} is due at "
             note += f"{due:%Y-%m-%d %H:%M:%S} UTC."
             record = replace(record, status="retry_scheduled", error=f"{result.error} {note}")
             return retry_decision(step_index=claim.step_index, now=utcnow(), delay=delay), record
-        tries = runtime.retry_policy.max_tries
-        record = replace(record, error=f"{result.error} (gave up after {tries} tries)")
+        if tries.policy.max_tries > 1:
+            gave_up = f"(gave up after {tries.policy.max_tries} tries)"
+            record = replace(record, error=f"{result.error} {gave_up}")
     decision = decide_after_step(
         outcome=result.outcome,
         step_index=claim.step_index,

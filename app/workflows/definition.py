@@ -8,11 +8,21 @@ steps in its own config and must be the last step of its list (as in Zapier).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
 PATHS_TYPE = "paths"
+# Tries per step a workflow may ask for (1 = no automatic retries).
+MAX_RETRY_TRIES = 10
+RetryTries = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=MAX_RETRY_TRIES,
+        description="Tries per step for temporary failures (1 = no retries); null = the default.",
+    ),
+]
 
 
 class StepDefinition(BaseModel):
@@ -31,6 +41,7 @@ class WorkflowDefinition(BaseModel):
     enabled: bool = True
     steps: list[StepDefinition] = Field(default_factory=list, max_length=50)
     trigger: dict[str, Any] | None = None
+    retry_max_tries: RetryTries = None
 
     @field_validator("steps")
     @classmethod
@@ -59,6 +70,7 @@ class WorkflowUpdate(BaseModel):
     enabled: bool | None = None
     steps: list[StepDefinition] | None = Field(default=None, max_length=50)
     trigger: dict[str, Any] | None = None
+    retry_max_tries: RetryTries = None
 
 
 def plan_from_steps(steps: Sequence[StepDefinition]) -> list[dict[str, Any]]:

@@ -2,13 +2,14 @@
 
 The default policy makes 8 tries over about 12 hours (40 s, 2 min, 6 min, 18 min,
 54 min, 2.7 h, 8.1 h between tries, each ±20 %). A destination's Retry-After wins,
-capped so a hostile answer cannot park a run for days.
+capped so a hostile answer cannot park a run for days. A workflow may ask for its own
+number of tries (1 = no retries); the waits stay the operator's.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from app.workflows.engine import Decision
@@ -21,6 +22,11 @@ class RetryPolicy:
     multiplier: float = 3.0
     jitter: float = 0.2
     max_retry_after_seconds: float = 3600.0
+
+
+def policy_with_tries(policy: RetryPolicy, max_tries: int | None) -> RetryPolicy:
+    """The operator's policy with a workflow's own number of tries, when it set one."""
+    return policy if max_tries is None else replace(policy, max_tries=max_tries)
 
 
 def retry_delay(

@@ -14,6 +14,7 @@ from app.integrations.validation import validate_step
 from app.settings import Settings
 from app.store.sealing import open_definition, vault_for
 from app.store.tables import Step, User, Workflow
+from app.store.workflow_settings import set_retry_max_tries
 from app.store.workflows import (
     create_workflow,
     delete_workflow,
@@ -68,6 +69,7 @@ class WorkflowApiController(Controller):
         workflow = await create_workflow(
             db, user_id=user.id, definition=check_definition(data), vault=vault
         )
+        await set_retry_max_tries(db, workflow=workflow, tries=data.retry_max_tries)
         return await self._out(db, settings, workflow)
 
     @get("/")
@@ -111,6 +113,8 @@ class WorkflowApiController(Controller):
         await update_workflow(
             db, workflow=workflow, definition=check_definition(definition), vault=vault
         )
+        if "retry_max_tries" in data.model_fields_set:
+            await set_retry_max_tries(db, workflow=workflow, tries=data.retry_max_tries)
         return await self._out(db, settings, workflow)
 
     @delete("/{workflow_id:int}")

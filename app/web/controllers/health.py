@@ -1,13 +1,21 @@
-"""Liveness and readiness: `/healthz` (the process answers), `/readyz` (database reachable)."""
+"""Liveness and readiness: `/healthz` (the process answers) and `/readyz` (the database
+and the message broker are reachable; 503 in plain text naming what is down)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import MediaType, Request, Response, get
 from sqlalchemy import text
 
+from app.settings import Settings
 from app.store.db import SessionFactory
+from app.worker.broker_health import broker_problem
+
+CHECK_TIMEOUT_SECONDS = 3.0
+log = logging.getLogger("hookline.web")
 
 
 @get("/healthz", sync_to_thread=False)
@@ -15,16 +23,28 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz")
-async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
-    sessions: SessionFactory = request.app.state.sessions
+@get("/readyz", media_type=MediaType.TEXT)
+async def readyz(request: Request[Any, Any, Any]) -> Response[str]:
+    settings: Settings = request.app.state.settings
+    database, broker = await asyncio.gather(
+        _database_problem(request.app.state.sessions),
+        asyncio.to_thread(broker_problem, settings.broker, timeout=CHECK_TIMEOUT_SECONDS),
+    )
+    problems = [problem for problem in (database, broker) if problem is not None]
+    if problems:
+        return Response("Not ready: " + "; ".join(problems) + ".\n", status_code=503)
+    return Response("ready: the database and the message broker are reachable.\n")
+
+
+async def _database_problem(sessions: SessionFactory) -> str | None:
     try:
-        async with sessions() as session:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), sessions() as session:
             connection = await session.connection()
             await connection.execute(text("SELECT 1"))
-    except Exception:  # any failure means "not ready"; the reason is in the logs
-        return Response({"status": "database unreachable"}, status_code=503)
-    return Response({"status": "ok"})
+    except Exception:  # any failure means "not ready"
+        log.warning("readiness: the database is unreachable", exc_info=True)
+        return "the database is unreachable"
+    return None
 
 
 health_routes = [healthz, readyz]

@@ -1,4 +1,6 @@
-"""Running stored events again, from pages and the API: held events, and replaying a run.
+"""Running stored events again, from pages and the API: held events, replaying a run from
+the start, and retrying a failed run from its failed step (the same run, a new attempt).
+A refusal (not failed, data deleted, workflow changed) answers 409 with the reason.
 
 The new runs are enqueued only once the request's transaction has committed (a worker
 must find them), through a one-shot `after_commit` hook on the request's session.
@@ -11,14 +13,16 @@ from typing import Any
 
 from litestar import Controller, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Redirect
 from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import Settings
+from app.store.event_data import ReplayRefused
 from app.store.history import get_user_run
 from app.store.replays import replay_run, run_held_events
+from app.store.step_retries import retry_from_failed_step
 from app.store.tables import User
 from app.store.workflows import get_user_workflow, list_workflow_steps, step_definitions
 from app.web.params import ObjectId
@@ -63,10 +67,36 @@ async def start_replay(
         raise NotFoundException("There is no run with this id in your account.")
     lease = timedelta(seconds=settings.broker.lease_seconds)
     plan = await _current_plan(db, run.workflow_id)
-    new_id = await replay_run(db, run=run, plan=plan, lease=lease)
+    try:
+        new_id = await replay_run(db, run=run, plan=plan, lease=lease)
+    except ReplayRefused as exc:
+        raise Conflict(str(exc)) from exc
     run_ids = [new_id] if new_id is not None else []
     enqueue_after_commit(db, dispatcher, run_ids)
     return run_ids
+
+
+class Conflict(HTTPException):
+    """The object is in a state that does not allow this; the detail says why."""
+
+    status_code = 409
+
+
+async def start_retry(
+    db: AsyncSession, user: User, settings: Settings, dispatcher: Dispatcher, run_id: int
+) -> int:
+    assert user.id is not None
+    run = await get_user_run(db, user_id=user.id, run_id=run_id)
+    if run is None or run.id is None:
+        raise NotFoundException("There is no run with this id in your account.")
+    lease = timedelta(seconds=settings.broker.lease_seconds)
+    plan = await _current_plan(db, run.workflow_id)
+    try:
+        await retry_from_failed_step(db, run_id=run.id, current_plan=plan, lease=lease)
+    except ReplayRefused as exc:
+        raise Conflict(str(exc)) from exc
+    enqueue_after_commit(db, dispatcher, [run.id])
+    return run.id
 
 
 class ReplayPagesController(Controller):
@@ -96,6 +126,18 @@ class ReplayPagesController(Controller):
         started = await start_replay(db, user, settings, dispatcher, run_id)
         return Redirect(path=f"/runs/{started[0] if started else run_id}")
 
+    @post("/runs/{run_id:int}/retry")
+    async def retry_page(
+        self,
+        run_id: ObjectId,
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        dispatcher: NamedDependency[Dispatcher],
+    ) -> Redirect:
+        await start_retry(db, user, settings, dispatcher, run_id)
+        return Redirect(path=f"/runs/{run_id}")
+
 
 class ReplayApiController(Controller):
     path = "/api/v1"
@@ -124,3 +166,16 @@ class ReplayApiController(Controller):
     ) -> dict[str, list[int]]:
         """Run this run's event again from the start with the workflow's current steps."""
         return {"run_ids": await start_replay(db, user, settings, dispatcher, run_id)}
+
+    @post("/runs/{run_id:int}/retry")
+    async def retry_api(
+        self,
+        run_id: ObjectId,
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+        dispatcher: NamedDependency[Dispatcher],
+    ) -> dict[str, list[int]]:
+        """Resume a failed run at its failed step (same run, new attempt, current config
+        for that step; earlier steps' outputs kept). 409 when the run has not failed."""
+        return {"run_ids": [await start_retry(db, user, settings, dispatcher, run_id)]}
