@@ -1,4 +1,4 @@
-"""The `hookline` command: serve, web, worker, migrate, users create.
+"""The `hookline` command: serve, web, worker, migrate, users create, secrets rotate.
 
 `hookline serve` is the embedded default: migrations, web and an in-process worker
 in one process on SQLite. Production runs `web`, `worker` and `release` (= migrate)
@@ -21,6 +21,8 @@ from app.settings import Settings, SettingsError
 cli = typer.Typer(help="Hookline: webhook-triggered workflows.", no_args_is_help=True)
 users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users")
+secrets_cli = typer.Typer(help="Manage the keys that encrypt stored secrets.", no_args_is_help=True)
+cli.add_typer(secrets_cli, name="secrets")
 
 PortOption = Annotated[
     int | None, typer.Option("--port", help="Port to listen on (default: $PORT or 8000).")
@@ -169,6 +171,47 @@ def create_user_command(
     typer.echo(f"Created user {email}.")
     if token:
         typer.echo(f"API token (shown once, keep it safe): {token}")
+
+
+@secrets_cli.command("rotate")
+def rotate_secrets_command(
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per transaction.")] = 200,
+) -> None:
+    """Re-encrypt every stored secret with the first key of ENCRYPTION_KEYS."""
+    settings = load_settings()
+    if not settings.secrets.encryption_keys:
+        typer.echo(
+            "ENCRYPTION_KEYS is not set. Put a new key in ENCRYPTION_KEYS (see README), "
+            "then run this again: secrets saved until now still open meanwhile.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    from app.store.key_rotation import rotate_until_settled
+
+    passes = asyncio.run(rotate_until_settled(settings, batch_size=batch_size))
+    for number, counts in enumerate(passes, start=1):
+        typer.echo(f"Pass {number}:")
+        for count in counts:
+            typer.echo(
+                f"  {count.table}: {count.rows_with_secrets} rows with secrets, "
+                f"{count.rotated} values re-encrypted, {count.already_current} already "
+                f"current, {count.unreadable} unreadable"
+            )
+    unreadable = [count for count in passes[-1] if count.unreadable]
+    for count in unreadable:
+        ids = ", ".join(map(str, count.unreadable_ids))
+        typer.echo(
+            f"{count.unreadable} values in {count.table} (ids {ids}) open with no key in "
+            "ENCRYPTION_KEYS. Add the key they were saved with (after the first) and run "
+            "this again; until then those secrets cannot be used.",
+            err=True,
+        )
+    if unreadable:
+        raise typer.Exit(1)
+    if any(count.rotated for count in passes[-1]):
+        typer.echo("Secrets were still being saved with an old key: run this again.")
+        raise typer.Exit(1)
+    typer.echo("Every stored secret now uses the first key; the other keys can be removed.")
 
 
 def main() -> None:

@@ -6,7 +6,9 @@ opened only where a secret is used: the webhook edge (trigger) and the worker (s
 A sealed value is `SEALED_PREFIX + hint + ":" + fernet_token`, where the hint is the
 last 4 characters shown on screen (`••••1234`, only for secrets of 12+ characters).
 Keys come from ENCRYPTION_KEYS (MultiFernet: the first encrypts, all decrypt, so keys
-rotate); without it a key is derived from SECRET_KEY, with a warning.
+rotate); without it a key is derived from SECRET_KEY, with a warning. That derived key
+is always tried last, so setting ENCRYPTION_KEYS later loses nothing; `hookline secrets
+rotate` (app/store/key_rotation.py) then moves every value onto the first key.
 Sealing is idempotent: a value that is already sealed with a known key is kept as is.
 """
 
@@ -47,6 +49,7 @@ class SecretVault:
         if not keys:
             raise ValueError("at least one encryption key is needed")
         self._fernet = MultiFernet([Fernet(key) for key in keys])
+        self._current = Fernet(keys[0])
 
     def seal(self, plain: str) -> str:
         if self.is_sealed_here(plain):
@@ -71,9 +74,20 @@ class SecretVault:
             return False
         return True
 
+    def is_current(self, value: str) -> bool:
+        """Whether a sealed value is encrypted with the current (first) key."""
+        try:
+            self._current.decrypt(value.rsplit(":", 1)[1].encode())
+        except InvalidToken:
+            return False
+        return True
+
     def rotate(self, value: str) -> str:
-        """Re-encrypt a sealed value with the current (first) key."""
-        return self.seal(self.open(value))
+        """The value re-encrypted with the current (first) key; InvalidToken if none opens it."""
+        if self.is_current(value):
+            return value
+        hint = sealed_hint(value)
+        return f"{SEALED_PREFIX}{hint}:{self._fernet.rotate(value.rsplit(':', 1)[1]).decode()}"
 
 
 def is_sealed(value: object) -> bool:
@@ -147,10 +161,11 @@ def derived_key(secret_key: str) -> bytes:
 
 def vault_for(settings: Settings) -> SecretVault:
     """The vault for these settings (built once per distinct key list)."""
+    derived = derived_key(settings.app.secret_key).decode()
     keys = settings.secrets.encryption_keys
-    if keys:
-        return _vault(tuple(keys), derived=False)
-    return _vault((derived_key(settings.app.secret_key).decode(),), derived=True)
+    if keys:  # the derived key last: values sealed before ENCRYPTION_KEYS was set still open
+        return _vault((*keys, derived) if derived not in keys else tuple(keys), derived=False)
+    return _vault((derived,), derived=True)
 
 
 @functools.lru_cache(maxsize=8)
