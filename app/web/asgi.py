@@ -38,6 +38,7 @@ from app.web.controllers.hooks import receive_hook
 from app.web.controllers.replays import ReplayApiController, ReplayPagesController
 from app.web.controllers.retry_settings import RetrySettingsController
 from app.web.controllers.runs import RunPagesController
+from app.web.controllers.step_tools import StepToolsController
 from app.web.controllers.workflows import WorkflowPagesController
 from app.web.deps import (
     provide_api_user,
@@ -100,6 +101,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
             ReplayPagesController,
             RetrySettingsController,
             EventDataPagesController,
+            StepToolsController,
         ],
         dependencies={"user": Provide(provide_page_user)},
     )
