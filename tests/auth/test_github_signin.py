@@ -63,7 +63,7 @@ async def test_github_signin_lands_on_the_dashboard(
     assert dashboard.status_code == 200
     assert await signed_in_email(github_client) == "octo@example.com"
     account = BeautifulSoup((await github_client.get("/account")).text, "html.parser")
-    assert "github" in account.select_one("#identities").text
+    assert "GitHub (octo@example.com)" in account.select_one("#identities").text
     # the fake checked the PKCE verifier against the challenge before issuing the token
     assert github.token_requests[-1]["code_verifier"]
 

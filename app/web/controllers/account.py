@@ -1,7 +1,10 @@
-"""The account page: API tokens (created and revoked here, shown once), password change.
+"""The account page: API tokens (created and revoked here, shown once), password.
 
-Changing the password bumps the user's session version: every other browser signed in
-to this account is signed out; this one gets a fresh session.
+Someone who signed in with a provider can set a password (when local accounts are on)
+and then also sign in with e-mail + password. Changing an existing password needs the
+current one, and wrong guesses count toward the sign-in rate limit. Setting or changing
+it bumps the user's session version: every other browser signed in to this account is
+signed out; this one gets a fresh session.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.passwords import hash_password, password_problem, verify_password
+from app.auth.rate_limit import LoginLimits, login_blocked, record_login_failure
 from app.auth.sessions import start_session
 from app.settings import Settings
 from app.store.identities import list_user_identities
@@ -30,9 +34,10 @@ class AccountPage:
     tokens: list[ApiToken]
     identities: list[Identity]
     can_set_password: bool
+    provider_labels: dict[str, str] = field(default_factory=dict)
     new_token: str | None = None
     new_token_name: str | None = None
-    password_changed: bool = False
+    password_notice: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -43,6 +48,7 @@ async def _page(db: AsyncSession, user: User, settings: Settings, **values: Any)
         tokens=await list_api_tokens(db, user_id=user.id),
         identities=await list_user_identities(db, user_id=user.id),
         can_set_password=settings.auth.local_enabled,
+        provider_labels={provider.name: provider.label for provider in settings.auth.providers},
         **values,
     )
     return {"page": page, "user": user}
@@ -98,18 +104,49 @@ class AccountController(Controller):
         if not settings.auth.local_enabled:
             raise NotFoundException("E-mail and password accounts are switched off here.")
         form = await request.form()
+        new_password = str(form.get("new_password", ""))
+        had_password = user.password_hash is not None
         errors: dict[str, str] = {}
-        if user.password_hash and not verify_password(
-            user.password_hash, str(form.get("current_password", ""))
-        ):
-            errors["current_password"] = "Your current password is not correct."  # noqa: S105
-        if problem := password_problem(str(form.get("new_password", ""))):
+        if had_password:
+            problem = await _current_password_problem(
+                db, user, str(form.get("current_password", "")), request, settings
+            )
+            if problem:
+                errors["current_password"] = problem
+        if problem := password_problem(new_password):
             errors["new_password"] = problem
         if errors:
+            status = 429 if errors.get("current_password") == TOO_MANY else 400
             context = await _page(db, user, settings, errors=errors)
-            return Template("account/account.html", context=context, status_code=400)
-        new_hash = hash_password(str(form.get("new_password", "")))
-        await change_password(db, user=user, password_hash=new_hash)
+            return Template("account/account.html", context=context, status_code=status)
+        await change_password(db, user=user, password_hash=hash_password(new_password))
         start_session(request.session, user)
-        context = await _page(db, user, settings, password_changed=True)
+        notice = (
+            "Password changed. Other browsers signed in to this account were signed out."
+            if had_password
+            else f"Password set. You can now also sign in with {user.email} and this password. "
+            "Other browsers signed in to this account were signed out."
+        )
+        context = await _page(db, user, settings, password_notice=notice)
         return Template("account/account.html", context=context)
+
+
+TOO_MANY = "Too many wrong passwords. Please wait a few minutes and try again."
+
+
+async def _current_password_problem(
+    db: AsyncSession,
+    user: User,
+    attempt: str,
+    request: Request[Any, Any, Any],
+    settings: Settings,
+) -> str | None:
+    """Why the current password does not unlock the change (guesses are rate-limited)."""
+    limits = LoginLimits.from_settings(settings.auth)
+    ip = request.client.host if request.client else "unknown"
+    if await login_blocked(db, email=user.email, ip=ip, limits=limits):
+        return TOO_MANY
+    if verify_password(user.password_hash, attempt):
+        return None
+    await record_login_failure(db, email=user.email, ip=ip, limits=limits)
+    return "Your current password is not correct."
