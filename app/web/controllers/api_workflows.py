@@ -9,6 +9,7 @@ from litestar.params import JSONBody
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.inbound.trigger_checks import save_problems
 from app.inbound.trigger_config import TriggerConfig
 from app.integrations.validation import validate_step
 from app.settings import Settings
@@ -45,6 +46,8 @@ def check_definition(definition: WorkflowDefinition) -> WorkflowDefinition:
             where = ".".join(str(p) for p in error.get("loc", ()))
             problems[f"trigger.{where}"] = str(error.get("msg", "")).removeprefix("Value error, ")
         trigger = None
+    if trigger is not None:  # rules that refuse a save but never break a stored workflow
+        problems.update({f"trigger.{k}": v for k, v in save_problems(trigger).items()})
     if problems:
         raise InvalidInput(problems)
     assert trigger is not None
