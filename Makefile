@@ -28,8 +28,13 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Tests spend much of their time waiting on sockets, processes and databases, so three
+# workers finish in about a third of the time even on two cores. TEST_WORKERS=0 runs
+# them in one process.
+TEST_WORKERS ?= 3
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
