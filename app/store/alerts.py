@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.store.schedule_state import rows_changed
@@ -69,7 +69,8 @@ async def count_finished_run(
 
 
 def pause_reason(streak: int, error: str | None) -> str:
-    reason = f"Paused after {streak} failed runs in a row"
+    runs = "run" if streak == 1 else "runs"
+    reason = f"Paused after {streak} failed {runs} in a row"
     if error:
         shortened = error if len(error) <= MAX_ERROR_IN_REASON else error[:299] + "…"
         reason += f"; last error: {shortened}"
@@ -177,17 +178,3 @@ async def release_alert(
         .where(col(Workflow.id) == workflow_id, col(Workflow.alert_sent_at) == claimed_at)
         .values(alert_sent_at=previous)
     )
-
-
-async def recent_failures_by_workflow(
-    session: AsyncSession, *, user_id: int, since: datetime
-) -> dict[int, int]:
-    """Failed runs created at or after `since`, per workflow of the user (for the dashboard)."""
-    owned = select(col(Workflow.id)).where(Workflow.user_id == user_id)
-    query = (
-        select(Run.workflow_id, func.count())
-        .where(col(Run.workflow_id).in_(owned), Run.status == "failed")
-        .where(col(Run.created_at) >= since)
-        .group_by(col(Run.workflow_id))
-    )
-    return {workflow_id: count for workflow_id, count in (await session.exec(query)).all()}

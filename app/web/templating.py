@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from app.web.schedule_view import schedule_view
 from app.workflows.exact_json import dump_exact_json
 
 
@@ -31,6 +32,7 @@ def configure_page_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["time_ago"] = time_ago
     env.filters["pretty_json"] = pretty_json
+    env.filters["schedule_view"] = schedule_view
     env.globals["STATUS_LABELS"] = {
         "queued": "Queued",
         "running": "Running",

@@ -2,15 +2,26 @@
 
 Inputs are named `trigger-<group>-<field>` (`trigger-signature-preset`). Secrets (the
 signing secret and Meta's verify token) are never sent back to the browser: the form
-shows whether one is saved, and a blank input keeps the saved value.
+shows whether one is saved, and a blank input keeps the saved value. `trigger-kind`
+chooses between the webhook URL and a schedule (`trigger-schedule-<field>`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from app.inbound.presets_help import PRESET_HELP, ROTATION_HELP
+from app.workflows.schedules import (
+    WEEKDAYS,
+    ScheduleConfig,
+    local_time_label,
+    next_fire_time,
+    timezone_names,
+)
 
 TRIGGER_METHODS = ("POST", "PUT", "PATCH", "GET", "DELETE")
 SIGNATURE_PRESETS = {
@@ -42,7 +53,26 @@ TEXT_FIELDS = (
     "response-body",
     "handshake-preset",
     "handshake-echo_param",
+    "kind",
+    "schedule-every",
+    "schedule-interval_minutes",
+    "schedule-minute",
+    "schedule-time",
+    "schedule-weekday",
+    "schedule-cron",
+    "schedule-timezone",
 )
+TRIGGER_KINDS = {
+    "webhook": "When its webhook URL receives a request",
+    "schedule": "On a schedule",
+}
+SCHEDULE_FREQUENCIES = {
+    "minutes": "Every few minutes",
+    "hourly": "Every hour",
+    "daily": "Every day",
+    "weekly": "Every week",
+    "cron": "Custom (cron expression)",
+}
 
 
 @dataclass
@@ -60,6 +90,20 @@ class TriggerForm:
 
     def value(self, name: str, default: str = "") -> str:
         return self.values.get(name) or default
+
+    def upcoming_runs(self, *, now: datetime | None = None, count: int = 3) -> list[str]:
+        """The next few run times of the schedule as typed, in its time zone; [] if invalid."""
+        if self.value("kind") != "schedule":
+            return []
+        try:
+            schedule = ScheduleConfig.model_validate(_schedule_values(self)[0])
+        except (ValidationError, ValueError):
+            return []
+        labels, moment = [], now or datetime.now(UTC)
+        for _ in range(count):
+            moment = next_fire_time(schedule, after=moment)
+            labels.append(local_time_label(moment, schedule.timezone))
+        return labels
 
 
 def read_trigger_form(form: Any) -> TriggerForm:
@@ -97,7 +141,10 @@ def trigger_from_form(
         problems["trigger.response.status"] = "Type a status code such as 200 or 202."
     old_signature = stored.get("signature") or {}
     old_handshake = stored.get("handshake") or {}
+    schedule, schedule_problems = _schedule_values(form)
     trigger = {
+        "kind": form.value("kind", "webhook"),
+        "schedule": schedule if form.value("kind") == "schedule" else None,
         "methods": form.methods,
         "signature": {
             "preset": form.value("signature-preset", "none"),
@@ -124,7 +171,26 @@ def trigger_from_form(
         },
         "allow_browser_senders": form.allow_browser_senders,
     }
+    if form.value("kind") == "schedule":
+        problems.update(schedule_problems)
     return trigger, problems
+
+
+def _schedule_values(form: TriggerForm) -> tuple[dict[str, Any], dict[str, str]]:
+    """The schedule JSON from the form (blank inputs left out) and its number problems."""
+    schedule: dict[str, Any] = {"every": form.value("schedule-every", "daily")}
+    found: dict[str, str] = {}
+    for name, hint in (("interval_minutes", "like 15"), ("minute", "from 0 to 59")):
+        text = form.value(f"schedule-{name}").strip()
+        if text.isdigit():
+            schedule[name] = int(text)
+        elif text:
+            found[f"trigger.schedule.{name}"] = f"Type a whole number, {hint}."
+    for name in ("time", "weekday", "cron", "timezone"):
+        text = form.value(f"schedule-{name}").strip()
+        if text:
+            schedule[name] = text
+    return schedule, found
 
 
 def trigger_form_from_config(trigger: dict[str, Any] | None) -> TriggerForm:
@@ -134,7 +200,10 @@ def trigger_form_from_config(trigger: dict[str, Any] | None) -> TriggerForm:
     dedupe = trigger.get("dedupe") or {}
     response = trigger.get("response") or {}
     handshake = trigger.get("handshake") or {}
+    schedule = trigger.get("schedule") or {}
     values = {
+        "kind": trigger.get("kind"),
+        **{f"schedule-{name}": value for name, value in schedule.items()},
         "signature-preset": signature.get("preset"),
         "signature-header": signature.get("header"),
         "signature-algorithm": signature.get("algorithm"),
@@ -165,4 +234,8 @@ def trigger_form_choices() -> dict[str, Any]:
         "handshake_presets": HANDSHAKE_PRESETS,
         "preset_help": PRESET_HELP,
         "rotation_help": ROTATION_HELP,
+        "kinds": TRIGGER_KINDS,
+        "frequencies": SCHEDULE_FREQUENCIES,
+        "weekdays": WEEKDAYS,
+        "timezones": timezone_names(),
     }
