@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,10 +25,16 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@functools.cache
+def _no_password_hash() -> str:
+    """Checked when an account has no password (or does not exist), so that answer takes
+    as long as a wrong password and its timing does not tell which e-mails have accounts."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
     try:
-        return _hasher.verify(password_hash, password)
+        matches = _hasher.verify(password_hash or _no_password_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
+    return matches and password_hash is not None

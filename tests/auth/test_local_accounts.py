@@ -161,3 +161,13 @@ async def test_api_token_is_shown_once_stored_hashed_and_revocable(
     )
     assert revoked.status_code in (302, 303)
     assert (await local_client.get("/api/v1/workflows", headers=api)).status_code == 401
+
+
+def test_an_account_without_a_password_never_matches_any_password() -> None:
+    from app.auth.passwords import hash_password, verify_password
+
+    assert not verify_password(None, "")
+    assert not verify_password(None, "anything at all, really")
+    assert not verify_password("not-an-argon2-hash", "anything")
+    stored = hash_password(PASSWORD)
+    assert verify_password(stored, PASSWORD) and not verify_password(stored, PASSWORD + "!")

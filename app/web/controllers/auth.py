@@ -106,7 +106,8 @@ class AuthController(Controller):
             page = _page(settings, next=target, email=email, error=TOO_MANY)
             return Template("auth/signin.html", context={"page": page}, status_code=429)
         user = await find_user_by_email(db, email=email) if email else None
-        if user is None or not verify_password(user.password_hash, password):
+        password_ok = verify_password(user.password_hash if user else None, password)
+        if user is None or not password_ok:  # same work either way: no timing hint
             await record_login_failure(db, email=email, ip=ip, limits=limits)
             page = _page(settings, next=target, email=email, error="Wrong e-mail or password.")
             return Template("auth/signin.html", context={"page": page}, status_code=400)
