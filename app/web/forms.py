@@ -1,8 +1,12 @@
 """Reading the workflow editor's form into a `WorkflowDefinition`, and back for display.
 
-Steps arrive as `steps-<n>-<field>` inputs; headers are typed one per line as
-`Name: value`. Problems are keyed like the API's (`steps[0].config.url`) so the editor
-can show each next to its input.
+Steps arrive as `steps-<n>-<field>` inputs (a paths step's own steps as
+`steps-<n>-branches-<b>-steps-<m>-<field>`); each step type reads its inputs with its
+module in app/web/step_forms. Problems are keyed like the API's (`steps[0].config.url`)
+so the editor can show each next to its input.
+
+Reusable from other controllers (the "test this step" tool): `read_workflow_form`, then
+`to_definition(form, secrets)` with `secrets` from `app.web.secrets.editor_secrets`.
 """
 
 from __future__ import annotations
@@ -10,25 +14,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
+from app.web.secrets import NoSecrets, SecretBox
+from app.web.step_forms.http_request import parse_header_lines
+from app.web.step_forms.model import BranchForm, ConditionForm, StepForm
+from app.web.step_forms.steps import (
+    place_errors,
+    protect_steps,
+    read_steps,
+    steps_from_definitions,
+    steps_to_definitions,
+)
 from app.web.trigger_form import TriggerForm, read_trigger_form
-from app.workflows.definition import StepDefinition, WorkflowDefinition
-from app.workflows.exact_json import dump_exact_json
+from app.workflows.definition import WorkflowDefinition
 
-STEP_FIELDS = ("type", "name", "method", "url", "headers", "body")
-
-
-@dataclass
-class StepForm:
-    """One step as the editor shows it (strings, exactly as typed)."""
-
-    type: str = "http_request"
-    name: str = ""
-    method: str = "POST"
-    url: str = ""
-    headers: str = "Content-Type: application/json"
-    body: str = ""
-    enabled: bool = True
-    strict: bool = False
+__all__ = [
+    "BranchForm",
+    "ConditionForm",
+    "StepForm",
+    "WorkflowForm",
+    "draft_definition",
+    "form_from_definition",
+    "parse_header_lines",
+    "read_workflow_form",
+    "to_definition",
+]
 
 
 @dataclass
@@ -41,93 +52,63 @@ class WorkflowForm:
 
 def read_workflow_form(form: Any) -> WorkflowForm:
     """Build the editor state from submitted form data (a multidict)."""
-    indexes = sorted(
-        {
-            int(key.split("-")[1])
-            for key in form
-            if key.startswith("steps-") and key.count("-") >= 2 and key.split("-")[1].isdigit()
-        }
-    )
-    steps = []
-    for index in indexes:
-        values = {name: str(form.get(f"steps-{index}-{name}", "")) for name in STEP_FIELDS}
-        steps.append(
-            StepForm(
-                **values,
-                enabled=f"steps-{index}-enabled" in form,
-                strict=f"steps-{index}-strict" in form,
-            )
-        )
     return WorkflowForm(
         name=str(form.get("name", "")).strip(),
         enabled="enabled" in form,
-        steps=steps,
+        steps=read_steps(form, "steps"),
         trigger=read_trigger_form(form),
     )
 
 
-def parse_header_lines(text: str) -> tuple[dict[str, str], str | None]:
-    headers: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not name.strip():
-            return headers, f"Line {number} should look like 'Name: value'."
-        headers[name.strip()] = value.strip()
-    return headers, None
+def _top_level_key(index: int) -> str:
+    return f"steps[{index}]."
 
 
-def to_definition(form: WorkflowForm) -> tuple[WorkflowDefinition | None, dict[str, str]]:
+def draft_definition(
+    form: WorkflowForm, secrets: SecretBox | None = None
+) -> tuple[WorkflowDefinition | None, dict[str, str]]:
+    """The definition the inputs describe (even when they have problems), and the problems.
+
+    None only when no definition can be built at all (a paths step that is not last)."""
     problems: dict[str, str] = {}
     if not form.name:
         problems["name"] = "Give the workflow a name."
-    steps = []
-    for index, step in enumerate(form.steps):
-        headers, header_problem = parse_header_lines(step.headers)
-        if header_problem:
-            problems[f"steps[{index}].config.headers"] = header_problem
-        config: dict[str, Any] = {
-            "method": step.method,
-            "url": step.url.strip(),
-            "headers": headers,
-            "body": step.body or None,
-            "strict_templates": step.strict,
-        }
-        steps.append(
-            StepDefinition(
-                type=step.type or "http_request",
-                name=step.name or None,
-                enabled=step.enabled,
-                config=config,
-            )
+    box = secrets if secrets is not None else NoSecrets()
+    steps, step_problems = steps_to_definitions(form.steps, box, _top_level_key)
+    problems |= step_problems
+    try:
+        definition = WorkflowDefinition(
+            name=form.name[:200] or "Untitled", enabled=form.enabled, steps=steps
         )
-    if problems:
+    except ValidationError as exc:
+        message = str(exc.errors()[0].get("msg", "")).removeprefix("Value error, ")
+        problems["steps"] = message
         return None, problems
-    return WorkflowDefinition(name=form.name, enabled=form.enabled, steps=steps), {}
+    return definition, problems
+
+
+def to_definition(
+    form: WorkflowForm, secrets: SecretBox | None = None
+) -> tuple[WorkflowDefinition | None, dict[str, str]]:
+    """The definition to save, or None and every problem found in the inputs."""
+    definition, problems = draft_definition(form, secrets)
+    return (None, problems) if problems else (definition, {})
 
 
 def form_from_definition(definition: WorkflowDefinition) -> WorkflowForm:
-    steps = []
-    for step in definition.steps:
-        config = step.config
-        headers = "\n".join(f"{k}: {v}" for k, v in (config.get("headers") or {}).items())
-        body = config.get("body")
-        steps.append(
-            StepForm(
-                type=step.type,
-                name=step.name or "",
-                method=str(config.get("method", "POST")),
-                url=str(config.get("url", "")),
-                headers=headers,
-                body=body if isinstance(body, str) else _json_text(body),
-                enabled=step.enabled,
-                strict=bool(config.get("strict_templates", False)),
-            )
-        )
-    return WorkflowForm(name=definition.name, enabled=definition.enabled, steps=steps)
+    """The editor showing a stored workflow (its secrets as references, never values)."""
+    return WorkflowForm(
+        name=definition.name,
+        enabled=definition.enabled,
+        steps=steps_from_definitions(definition.steps),
+    )
 
 
-def _json_text(value: Any) -> str:
-    return "" if value is None else dump_exact_json(value, indent=2)
+def show_problems(form: WorkflowForm, errors: dict[str, str]) -> None:
+    """Put each problem on the card (nested ones too) that has the input for it."""
+    place_errors(form.steps, errors, _top_level_key)
+
+
+def hide_typed_secrets(form: WorkflowForm, secrets: SecretBox) -> None:
+    """Before re-showing a submitted form: typed secrets become pending references."""
+    protect_steps(form.steps, secrets)

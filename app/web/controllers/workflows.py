@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -27,27 +27,14 @@ from app.store.workflows import (
     step_definitions,
     update_workflow,
 )
-from app.web.controllers.api_workflows import check_definition
-from app.web.errors import InvalidInput
-from app.web.forms import (
-    StepForm,
-    WorkflowForm,
-    form_from_definition,
-    read_workflow_form,
-    to_definition,
-)
+from app.web.editor_page import EditorPage, checked_definition, reshown
+from app.web.forms import WorkflowForm, form_from_definition, read_workflow_form
 from app.web.params import ObjectId
-from app.web.trigger_form import trigger_form_choices, trigger_form_from_config, trigger_from_form
+from app.web.secrets import editor_secrets
+from app.web.step_forms.actions import apply_editor_action, is_editor_action
+from app.web.step_forms.steps import new_step
+from app.web.trigger_form import trigger_form_from_config
 from app.workflows.definition import WorkflowDefinition
-
-
-@dataclass
-class EditorPage:
-    form: WorkflowForm
-    errors: dict[str, str] = field(default_factory=dict)
-    workflow: Workflow | None = None
-    hook_url: str | None = None
-    trigger_choices: dict[str, Any] = field(default_factory=trigger_form_choices)
 
 
 @dataclass
@@ -69,41 +56,6 @@ async def _owned(
     return workflow
 
 
-def _apply_editor_action(form: WorkflowForm, action: str) -> bool:
-    """Add/remove/move a step in the unsaved form; True when the form is to be re-shown.
-
-    An editing action never saves, even when its step index is stale or out of range.
-    """
-    verb, _, index_text = action.partition(":")
-    index = int(index_text) if index_text.isdigit() else -1
-    if verb == "add_step":
-        form.steps.append(StepForm())
-    elif verb == "remove_step" and 0 <= index < len(form.steps):
-        form.steps.pop(index)
-    elif verb == "up" and 0 < index < len(form.steps):
-        form.steps[index - 1], form.steps[index] = form.steps[index], form.steps[index - 1]
-    elif verb == "down" and 0 <= index < len(form.steps) - 1:
-        form.steps[index + 1], form.steps[index] = form.steps[index], form.steps[index + 1]
-    return verb in EDITOR_ACTIONS
-
-
-EDITOR_ACTIONS = frozenset({"add_step", "remove_step", "up", "down"})
-
-
-def _checked(
-    form: WorkflowForm, stored_trigger: dict[str, Any] | None
-) -> tuple[WorkflowDefinition | None, dict[str, str]]:
-    """Validate the form; `stored_trigger` (secrets opened) supplies secrets left blank."""
-    definition, problems = to_definition(form)
-    trigger, trigger_problems = trigger_from_form(form.trigger, stored_trigger)
-    if definition is None or trigger_problems:
-        return None, {**problems, **trigger_problems}
-    try:
-        return check_definition(definition.model_copy(update={"trigger": trigger})), {}
-    except InvalidInput as exc:
-        return None, exc.problems
-
-
 class WorkflowPagesController(Controller):
     path = "/"
 
@@ -117,7 +69,8 @@ class WorkflowPagesController(Controller):
 
     @get("/workflows/new")
     async def new_page(self, user: NamedDependency[User]) -> Template:
-        page = EditorPage(form=WorkflowForm(steps=[StepForm()]))
+        first = new_step("http_request")
+        page = EditorPage(form=WorkflowForm(steps=[first] if first else []))
         return Template("workflows/editor.html", context={"page": page, "user": user})
 
     @post("/workflows/new")
@@ -192,14 +145,25 @@ class WorkflowPagesController(Controller):
         workflow: Workflow | None,
     ) -> Template | Redirect:
         action = str((await request.form()).get("action", "save"))
-        if _apply_editor_action(form, action):
-            page = EditorPage(form=form, workflow=workflow)
-            return Template("workflows/editor.html", context={"page": page, "user": user})
+        assert user.id is not None
+        stored_steps = (
+            await list_workflow_steps(db, workflow_id=workflow.id)
+            if workflow is not None and workflow.id is not None
+            else []
+        )
         settings = request.app.state.settings
+        secrets = editor_secrets(settings, user_id=user.id, workflow=workflow, steps=stored_steps)
+        hook_url = settings.hook_url(workflow.hook_token) if workflow else None
+        if is_editor_action(action):
+            page = EditorPage(form=form, workflow=workflow, hook_url=hook_url)
+            page.focus = apply_editor_action(form.steps, action)
+            reshown(form, secrets)
+            return Template("workflows/editor.html", context={"page": page, "user": user})
         stored = open_trigger(settings, workflow.trigger) if workflow else None
-        definition, errors = _checked(form, stored)
+        definition, errors = checked_definition(form, stored, secrets)
         if definition is None:
-            page = EditorPage(form=form, errors=errors, workflow=workflow)
+            reshown(form, secrets, errors)
+            page = EditorPage(form=form, errors=errors, workflow=workflow, hook_url=hook_url)
             context = {"page": page, "user": user}
             return Template("workflows/editor.html", context=context, status_code=400)
         if workflow is None:
