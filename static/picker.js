@@ -17,8 +17,9 @@
     const field = event.target.closest?.("[data-template-field]");
     if (field) remember(field);
   });
-  // Keep the caret position fresh while typing or clicking inside the field.
-  for (const type of ["keyup", "mouseup", "select", "input"]) {
+  // Keep the caret position fresh while typing or clicking inside the field, and as it
+  // was when the field lost focus (to the picker's buttons).
+  for (const type of ["keyup", "mouseup", "select", "input", "focusout"]) {
     document.addEventListener(type, (event) => {
       if (event.target === lastField) remember(lastField);
     });

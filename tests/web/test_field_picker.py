@@ -199,3 +199,20 @@ async def test_picker_of_another_users_workflow_is_not_found(
         assert answer.status_code == 404, name
         assert "theirs" not in answer.text
     assert await count_rows(settings, Event, workflow_id=workflow_id) == 1
+
+
+async def test_editor_offers_the_tools_on_each_top_level_step(
+    client: AsyncTestClient, settings: Settings, owner: int, sink: LocalServer
+) -> None:
+    workflow_id, _hook = await _workflow(settings, owner, sink)
+    page = html((await client.get(f"/workflows/{workflow_id}/edit")).text)
+    cards = page.select("form.editor fieldset.step")
+    assert len(cards) == 2
+    for index, card in enumerate(cards):
+        picker = card.select_one(".step-tools a.pick-fields")
+        assert picker["href"] == f"/workflows/{workflow_id}/fields?step={index}"
+        assert picker["hx-get"] == picker["href"]
+        test = card.select_one(".step-tools button.test-step")
+        assert test["hx-post"] == f"/workflows/{workflow_id}/steps/test"
+        assert json.loads(test["hx-vals"]) == {"test_step": str(index)}
+        assert card.select("[data-template-field]"), "the step has fields to insert into"

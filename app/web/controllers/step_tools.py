@@ -29,15 +29,14 @@ from app.store.samples import (
     latest_step_outputs,
     save_sample_event,
 )
-from app.store.sealing import open_step_config
 from app.store.tables import Event, User, Workflow
 from app.store.workflows import get_user_workflow, list_workflow_steps, step_definitions
 from app.web.deps import SignInRequired
 from app.web.forms import read_workflow_form, to_definition
 from app.web.params import ObjectId
-from app.web.secrets import keep_unchanged_secrets
+from app.web.secrets import SecretBox, editor_secrets
 from app.web.step_trial import StepTrial, context_for, plan_position, try_step
-from app.workflows.definition import StepDefinition, WorkflowDefinition
+from app.workflows.definition import StepDefinition
 from app.workflows.exact_json import InvalidJson, load_exact_json
 from app.workflows.field_paths import FieldNode, field_tree
 
@@ -144,15 +143,16 @@ def _parse_sample(text: str) -> tuple[Any, str | None]:
 
 
 def _step_from_form(
-    form: Any, index: int
+    form: Any, index: int, secrets: SecretBox
 ) -> tuple[StepDefinition | None, list[bool], dict[str, str]]:
-    """The editor's step `index` (unsaved, as typed), earlier steps' on/off, and problems."""
+    """The editor's step `index` as typed (saved secrets resolved through `secrets`),
+    whether each earlier step is on, and the problems that stop it from being tested."""
     editor = read_workflow_form(form)
     if not 0 <= index < len(editor.steps):
         return None, [], {"test_step": "There is no such step in the editor."}
-    enabled = [bool(getattr(step, "enabled", True)) for step in editor.steps[:index]]
+    enabled = [step.enabled for step in editor.steps[:index]]
     single = replace(editor, name=editor.name or "Untitled", steps=[editor.steps[index]])
-    definition, problems = to_definition(single)
+    definition, problems = to_definition(single, secrets)
     prefix = f"steps[{index}]"
     problems = {key.replace("steps[0]", prefix, 1): text for key, text in problems.items()}
     if definition is None or not definition.steps:
@@ -214,10 +214,11 @@ class StepToolsController(Controller):
             if user is None:
                 raise SignInRequired("Please sign in first.")
             workflow = await _owned(db, user, workflow_id)
-            assert workflow.id is not None
-            step, enabled, problems = _step_from_form(form, index)
-            event = await latest_data_event(db, workflow_id=workflow.id)
+            assert workflow.id is not None and user.id is not None
             stored = await list_workflow_steps(db, workflow_id=workflow.id)
+            box = editor_secrets(settings, user_id=user.id, workflow=workflow, steps=stored)
+            step, enabled, problems = _step_from_form(form, index, box)
+            event = await latest_data_event(db, workflow_id=workflow.id)
             before = sum(enabled)
             outputs = await latest_step_outputs(db, workflow_id=workflow.id, before_step=before)
         page = TrialPage(workflow, None, event)
@@ -227,7 +228,6 @@ class StepToolsController(Controller):
         elif event is None:
             page.message, status = NO_EVENT_YET, 409
         else:
-            step = _with_secrets(settings, workflow, stored, index, step)
             context = context_for(event_trigger(event), outputs)
             page.trial = await try_step(settings, step, context, number=index + 1)
             status = 422 if page.trial.problems else 200
@@ -236,12 +236,3 @@ class StepToolsController(Controller):
             name = "workflows/step_tool_page.html"
         context = {"page": page, "user": user, "fragment": "workflows/_step_test_result.html"}
         return Template(name, context=context, status_code=status)
-
-
-def _with_secrets(
-    settings: Settings, workflow: Workflow, stored: list[Any], index: int, step: StepDefinition
-) -> StepDefinition:
-    """The step with masked secrets (`••••1234`) taken from the saved step, then opened."""
-    definition = WorkflowDefinition(name=workflow.name, steps=[step])
-    restored = keep_unchanged_secrets(definition, workflow, stored[index : index + 1]).steps[0]
-    return restored.model_copy(update={"config": open_step_config(settings, restored.config)})
