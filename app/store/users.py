@@ -83,6 +83,11 @@ async def revoke_api_token(session: AsyncSession, *, user_id: int, token_id: int
 async def change_password(session: AsyncSession, *, user: User, password_hash: str) -> None:
     """Store the new hash and end every existing session of this user."""
     user.password_hash = password_hash
+    await end_sessions(session, user=user)
+
+
+async def end_sessions(session: AsyncSession, *, user: User) -> None:
+    """Sign the user out everywhere: every session cookie issued so far stops working."""
     user.session_version += 1
     session.add(user)
     await session.flush()

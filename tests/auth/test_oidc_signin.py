@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+
+import pytest
 from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 
-from app.settings import Settings
+from app.settings import Settings, SignInProvider
 from app.web.asgi import create_app
 from tests.auth.conftest import (
     Client,
@@ -175,3 +178,22 @@ async def test_unverified_email_never_links_or_signs_in(
     )
     assert await signed_in_email(oidc_client) is None
     assert "not verified" in await signin_error(oidc_client)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_unreachable_provider_returns_to_signin_with_a_message(settings: Settings) -> None:
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dead = SignInProvider(
+        name="dead",
+        label="Dead ID",
+        client_id="c",
+        client_secret="s",
+        discovery_url=f"http://127.0.0.1:{port}/.well-known/openid-configuration",
+    )
+    app = create_app(with_providers(settings, dead))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        answer = await client.get("/auth/dead/login", follow_redirects=False)
+        assert answer.headers["location"] == "/signin"
+        assert "Dead ID cannot be reached right now" in await signin_error(client)

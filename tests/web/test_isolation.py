@@ -30,6 +30,7 @@ NO_OBJECT_ROUTES = {
     "/help/templates": "the same reference page for everyone",
     "/account/tokens": "creates a token in the caller's own account",
     "/account/password": "changes the caller's own password",
+    "/account/sessions/end-others": "signs out the caller's own other browsers",
     "/api/v1/workflows": "lists/creates the caller's own workflows",
     "/signin": "public",
     "/signup": "public",

@@ -1,4 +1,4 @@
-"""The account page: API tokens (created and revoked here, shown once), password.
+"""The account page: API tokens (created and revoked here, shown once), password, sessions.
 
 Someone who signed in with a provider can set a password (when local accounts are on)
 and then also sign in with e-mail + password. Changing an existing password needs the
@@ -24,7 +24,13 @@ from app.auth.sessions import start_session
 from app.settings import Settings
 from app.store.identities import list_user_identities
 from app.store.tables import ApiToken, Identity, User
-from app.store.users import change_password, issue_api_token, list_api_tokens, revoke_api_token
+from app.store.users import (
+    change_password,
+    end_sessions,
+    issue_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
 from app.web.params import ObjectId
 
 
@@ -38,6 +44,7 @@ class AccountPage:
     new_token: str | None = None
     new_token_name: str | None = None
     password_notice: str | None = None
+    sessions_notice: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -92,6 +99,21 @@ class AccountController(Controller):
         if not await revoke_api_token(db, user_id=user.id, token_id=token_id):
             raise NotFoundException("There is no active API token with this id in your account.")
         return Redirect(path="/account")
+
+    @post("/sessions/end-others")
+    async def end_other_sessions(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        user: NamedDependency[User],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        """Sign out every other browser (a lost laptop, a copied cookie); this one stays in."""
+        await end_sessions(db, user=user)
+        start_session(request.session, user)
+        notice = "Every other browser signed in to this account was signed out."
+        context = await _page(db, user, settings, sessions_notice=notice)
+        return Template("account/account.html", context=context)
 
     @post("/password")
     async def set_password(
