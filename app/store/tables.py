@@ -1,5 +1,6 @@
 """The SQLModel tables: users, identities, login failures, API tokens, workflows, steps,
-events (and their files), runs, step attempts, retired hook tokens and hook rate-limit windows.
+events (and their files), runs, step attempts, retired hook tokens, hook rate-limit windows
+and bulk replays (with their items, in original order).
 
 Every timestamp is tz-aware UTC. JSON columns become JSONB on PostgreSQL. The metadata
 carries a naming convention so Alembic names constraints the same on every database.
@@ -257,6 +258,37 @@ class StepAttempt(SQLModel, table=True):
     output_json: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     warnings: list[str] | None = _json()
+
+
+class BulkReplay(SQLModel, table=True):
+    """A request to replay a workflow's failed runs of a time range, one after another."""
+
+    __tablename__ = "bulk_replay"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: int = Field(foreign_key="workflow.id", index=True, ondelete="CASCADE")
+    range_from: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False))
+    range_to: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False))
+    total: int = Field(default=0)
+    created_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
+
+
+class BulkReplayItem(SQLModel, table=True):
+    """One event of a bulk replay, in original order: waiting, running, done or skipped."""
+
+    __tablename__ = "bulk_replay_item"
+    __table_args__ = (sa.UniqueConstraint("bulk_replay_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bulk_replay_id: int = Field(foreign_key="bulk_replay.id", ondelete="CASCADE")
+    position: int
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    source_run_id: int
+    # The replay's run once started; a plain column (runs are pruned on their own schedule).
+    run_id: int | None = Field(default=None, index=True)
+    status: str = Field(default="waiting", max_length=20)
+    note: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
 
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "filtered")

@@ -31,6 +31,7 @@ from app.web.controllers.account import AccountController
 from app.web.controllers.api_history import HistoryApiController
 from app.web.controllers.api_workflows import WorkflowApiController
 from app.web.controllers.auth import AuthController
+from app.web.controllers.bulk_replays import BulkReplayApiController, BulkReplayPagesController
 from app.web.controllers.event_data import EventDataApiController, EventDataPagesController
 from app.web.controllers.health import health_routes
 from app.web.controllers.help import HelpController
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
             HistoryApiController,
             ReplayApiController,
             EventDataApiController,
+            BulkReplayApiController,
         ],
         dependencies={"user": Provide(provide_api_user)},
     )
@@ -101,6 +103,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
             ReplayPagesController,
             RetrySettingsController,
             EventDataPagesController,
+            BulkReplayPagesController,
             StepToolsController,
         ],
         dependencies={"user": Provide(provide_page_user)},

@@ -18,6 +18,7 @@ from app.integrations.base import ActionContext, ActionResult
 from app.integrations.registry import UnknownActionType, get_action
 from app.integrations.repeat_safety import is_safe_to_repeat
 from app.store.db import transaction
+from app.store.bulk_replays import advance_after_run
 from app.store.events import get_event
 from app.store.runs import (
     AttemptRecord,
@@ -80,12 +81,18 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
                 status=decision.status,
                 error=record.error,
             )
+        ended = decision.next_step is None
+        followers = (
+            await advance_after_run(session, run_id=run_id, lease=runtime.lease) if ended else []
+        )
     log.info(
         "step finished",
         extra={"run_id": run_id, "step_index": claim.step_index, "outcome": result.outcome},
     )
     if decision.next_step is not None and wake.enqueue_delay_ms is not None:
         runtime.dispatcher.run_step(run_id, delay_ms=wake.enqueue_delay_ms or None)
+    for follower in followers:  # the next run of a bulk replay (the sweeper retries if lost)
+        runtime.dispatcher.try_run_step(follower)
 
 
 @dataclass(frozen=True)

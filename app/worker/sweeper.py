@@ -1,4 +1,4 @@
-"""The sweeper: re-enqueues unfinished runs whose lease ran out.
+"""The sweeper: re-enqueues unfinished runs whose lease ran out, and moves bulk replays on.
 
 The broker may lose a message (an in-process queue dies with its process, a Redis
 restart drops its list); the database never does. Nudging a run twice is harmless,
@@ -12,6 +12,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from app.store.bulk_replays import advance_open_bulk_replays
 from app.store.db import SessionFactory, transaction
 from app.store.runs import extend_lease, runs_needing_a_nudge
 from app.store.tables import utcnow
@@ -28,6 +29,7 @@ async def sweep_once(
     async with transaction(sessions) as session:
         run_ids = await runs_needing_a_nudge(session, now=now, limit=limit)
         await extend_lease(session, run_ids=run_ids, until=now + lease)
+        run_ids += await advance_open_bulk_replays(session, lease=lease)
     sent = sum(dispatcher.try_run_step(run_id) for run_id in run_ids)
     if run_ids:
         log.info("sweeper re-enqueued %d run(s)", sent)

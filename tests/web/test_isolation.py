@@ -22,6 +22,7 @@ OBJECT_PARAMS = {
     "run_id": "run",
     "event_id": "event",
     "token_id": "token",
+    "bulk_replay_id": "bulk_replay",
 }
 NO_OBJECT_ROUTES = {
     "/": "the signed-in user's own dashboard",
@@ -107,7 +108,24 @@ async def user_a_objects(client: AsyncTestClient, alice: ApiUser, sink_url: str)
         "event": await wait_for(lambda: first("events")),
         "run": await wait_for(lambda: first("runs")),
         "token": await _alice_token_id(client, alice),
+        "bulk_replay": await _alice_bulk_replay_id(client, workflow["id"]),
     }
+
+
+async def _alice_bulk_replay_id(client: AsyncTestClient, workflow_id: int) -> int:  # type: ignore[type-arg]
+    from app.store.db import create_engine, create_session_factory, transaction
+    from app.store.tables import BulkReplay, utcnow
+
+    engine = create_engine(client.app.state.settings.database)
+    async with transaction(create_session_factory(engine)) as session:
+        now = utcnow()
+        replay = BulkReplay(workflow_id=workflow_id, range_from=now, range_to=now, finished_at=now)
+        session.add(replay)
+        await session.flush()
+        replay_id = replay.id
+    await engine.dispose()
+    assert replay_id is not None
+    return replay_id
 
 
 async def _alice_token_id(client: AsyncTestClient, alice: ApiUser) -> int:  # type: ignore[type-arg]
