@@ -133,6 +133,7 @@ def _node(value: Any, root: str, label: str, budget: _Budget, *, depth: int) -> 
         label,
         expression,
         kind,
+        sample_of(value) if not items else "",  # an empty {} or [] shows as such
         size=len(items),
         children=tuple(children),
         hidden=len(items) - len(children),
