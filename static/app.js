@@ -53,3 +53,22 @@ document.addEventListener("submit", (event) => {
     if (dirty) { event.preventDefault(); event.returnValue = ""; }
   });
 })();
+
+// Show only the inputs a choice needs (auth preset, delay mode, formatter operation, operators
+// that compare with nothing). Without this script every input stays visible and still works.
+const applyShownBy = () => {
+  document.querySelectorAll("[data-shown-by]").forEach((element) => {
+    const control = document.getElementById(element.dataset.shownBy);
+    if (!control) return;
+    const listed = (names) => (names || "").split(" ").includes(control.value);
+    let show = true;
+    if (element.dataset.shownFor !== undefined) show = listed(element.dataset.shownFor);
+    if (element.dataset.hiddenFor !== undefined) show = !listed(element.dataset.hiddenFor);
+    element.hidden = !show;
+  });
+};
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[data-controls]")) applyShownBy();
+});
+document.addEventListener("htmx:afterSettle", applyShownBy);
+applyShownBy();

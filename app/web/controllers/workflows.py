@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
@@ -158,14 +158,21 @@ class WorkflowPagesController(Controller):
             page = EditorPage(form=form, workflow=workflow, hook_url=hook_url)
             page.focus = apply_editor_action(form.steps, action)
             reshown(form, secrets)
-            return Template("workflows/editor.html", context={"page": page, "user": user})
+            context = {"page": page, "user": user}
+            # media type said outright: the POST handlers return Any, which means JSON
+            return Template("workflows/editor.html", context=context, media_type=MediaType.HTML)
         stored = open_trigger(settings, workflow.trigger) if workflow else None
         definition, errors = checked_definition(form, stored, secrets)
         if definition is None:
             reshown(form, secrets, errors)
             page = EditorPage(form=form, errors=errors, workflow=workflow, hook_url=hook_url)
             context = {"page": page, "user": user}
-            return Template("workflows/editor.html", context=context, status_code=400)
+            return Template(
+                "workflows/editor.html",
+                context=context,
+                status_code=400,
+                media_type=MediaType.HTML,
+            )
         if workflow is None:
             assert user.id is not None
             vault = vault_for(request.app.state.settings)
