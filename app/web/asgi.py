@@ -27,6 +27,7 @@ from litestar.template.config import TemplateConfig
 
 from app.settings import Settings
 from app.store.db import create_engine, create_session_factory
+from app.store.group_commit import GroupCommitter
 from app.web.controllers.account import AccountController
 from app.web.controllers.api_history import HistoryApiController
 from app.web.controllers.api_workflows import WorkflowApiController
@@ -50,11 +51,10 @@ from app.web.deps import (
 )
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import configure_page_environment
-from app.worker.actors import declare_actors
 from app.worker.alerts import alert_until
 from app.worker.broker import Dispatcher, build_broker
 from app.worker.clock import prune_until
-from app.worker.runtime import WorkerRuntime
+from app.worker.embedded import start_in_process_worker
 from app.worker.schedules import schedule_until
 from app.worker.sweeper import sweep_until
 
@@ -78,8 +78,12 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
         engine = create_engine(settings.database)
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
+        # One writer for SQLite (it has one write lock anyway); a few lanes for PostgreSQL.
+        writers = 1 if settings.database.is_sqlite else 4
+        app.state.committer = GroupCommitter(app.state.sessions, writers=writers)
         async with _embedded(settings, broker, dispatcher, app, enabled=embedded_worker):
             yield
+        await app.state.committer.close()
         await engine.dispose()
 
     api = Router(
@@ -132,6 +136,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
                 secure=secure,
                 samesite="lax",
                 max_age=14 * 24 * 3600,
+                exclude="^/hooks/",  # the webhook edge has no session (issue 7: lean path)
             ).middleware
         ],
         csrf_config=CSRFConfig(
@@ -173,17 +178,15 @@ async def _embedded(
     *,
     enabled: bool,
 ) -> AsyncIterator[None]:
-    """Run a Dramatiq worker, the sweeper and history pruning in this process (embedded)."""
+    """Run the worker, the sweeper and history pruning in this process (embedded)."""
     if not enabled:
         if settings.broker.kind == "stub":
             log.warning("web-only mode with the in-process broker: no worker will run steps")
         yield
         return
-    runtime = WorkerRuntime(settings, dispatcher)
-    declare_actors(broker, runtime)
-    broker.emit_after("process_boot")
-    worker = dramatiq.Worker(broker, worker_threads=settings.broker.worker_threads)
-    worker.start()
+    runtime, worker = start_in_process_worker(
+        settings, broker, dispatcher, app.state.sessions, app.state.committer
+    )
     stop = asyncio.Event()
     periodic = asyncio.gather(
         sweep_until(
@@ -202,5 +205,4 @@ async def _embedded(
     finally:
         stop.set()
         await periodic
-        await asyncio.to_thread(worker.stop)
-        broker.close()
+        await worker.stop()

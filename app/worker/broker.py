@@ -7,6 +7,7 @@ embedded default; `redis://` and `amqp://` select Dramatiq's Redis and RabbitMQ 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
@@ -41,8 +42,16 @@ class Dispatcher:
     def __init__(self, broker: dramatiq.Broker, queue_name: str) -> None:
         self.broker = broker
         self.queue_name = queue_name
+        self._local: Callable[[int, int | None], None] | None = None
+
+    def run_locally(self, submit: Callable[[int, int | None], None]) -> None:
+        """Hand work to an in-process worker instead of the broker (embedded, `stub://`)."""
+        self._local = submit
 
     def run_step(self, run_id: int, *, delay_ms: int | None = None) -> None:
+        if self._local is not None:
+            self._local(run_id, delay_ms)
+            return
         message: dramatiq.Message[None] = dramatiq.Message(
             queue_name=self.queue_name,
             actor_name=RUN_STEP_ACTOR,

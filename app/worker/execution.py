@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from app.integrations.base import ActionContext, ActionResult
 from app.integrations.registry import UnknownActionType, get_action
 from app.integrations.repeat_safety import is_safe_to_repeat
-from app.store.db import transaction
 from app.store.bulk_replays import advance_after_run
 from app.store.events import get_event
 from app.store.runs import (
@@ -47,7 +46,7 @@ log = logging.getLogger("hookline.worker")
 
 async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
     """Advance one run by one step; safe to call any number of times for the same run."""
-    async with transaction(runtime.sessions) as session:
+    async with runtime.transaction() as session:
         claimed_at = utcnow()
         claim = await claim_next_step(
             session, run_id=run_id, lease=runtime.lease, safe_to_repeat=is_safe_to_repeat
@@ -64,7 +63,7 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
     result = await _execute(runtime, claim.step, context)
     decision, record = _decide(tries, claim, result)
     wake = schedule_wake(wake_at=decision.wake_at, now=utcnow(), lease=runtime.lease)
-    async with transaction(runtime.sessions) as session:
+    async with runtime.transaction() as session:
         await record_step_outcome(
             session,
             claim=claim,

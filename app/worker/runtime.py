@@ -1,19 +1,25 @@
 """What a worker process holds: its settings, database engine, outbound client, dispatcher.
 
+Units of work go through `transaction()`: the worker's own engine, or, in the embedded
+worker, the web process's `GroupCommitter` (so steps and inbound events share commits).
+
 Engine and client are created lazily inside the worker's event loop (asyncpg and httpx
 connections belong to the loop that made them).
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.integrations.outbound_client import build_outbound_client
 from app.integrations.ssrf_guard import OutboundPolicy
 from app.settings import Settings
-from app.store.db import SessionFactory, create_engine, create_session_factory
+from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
+from app.store.group_commit import GroupCommitter
 from app.worker.broker import Dispatcher
 from app.workflows.retries import RetryPolicy
 
@@ -41,6 +47,18 @@ class WorkerRuntime:
         )
         self._sessions: SessionFactory | None = None
         self._client: httpx.AsyncClient | None = None
+        self._committer: GroupCommitter | None = None
+
+    def use_shared_writer(self, sessions: SessionFactory, committer: GroupCommitter) -> None:
+        """Write through the web process's group committer (embedded, same event loop)."""
+        self._sessions = sessions
+        self._committer = committer
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        """One unit of work: grouped with others' when a committer is shared, else its own."""
+        if self._committer is not None:
+            return self._committer.transaction()
+        return transaction(self.sessions)
 
     @property
     def sessions(self) -> SessionFactory:
@@ -58,7 +76,7 @@ class WorkerRuntime:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-        if self._sessions is not None:
+        if self._sessions is not None and self._committer is None:  # a shared engine is not ours
             engine = self._sessions.kw.get("bind")
             if engine is not None:
                 await engine.dispose()

@@ -7,12 +7,18 @@ INSERT and COMMIT, then enqueue, then answer 2xx. If the database cannot commit,
 sender gets 503 and retries; nothing is acknowledged that is not stored. If the broker
 is down, the sweeper enqueues the run later. A disabled workflow still stores events
 ("held"); only deleting the workflow (404) or rotating its URL (410) stops a URL.
+
+Lean on purpose (issue 7): no session cookie, CSRF or DI on this route, Core inserts,
+and the whole decision runs as one unit of the app's `GroupCommitter`, so concurrent
+requests share one transaction and one fsync; each is answered only after that commit.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from litestar import Request, Response, route
@@ -25,8 +31,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.inbound.request import InboundRequest
 from app.inbound.trigger_config import TriggerConfig
 from app.settings import Settings
-from app.store.db import SessionFactory, transaction
 from app.store.events import RecordedEvent, record_event
+from app.store.group_commit import GroupCommitter
 from app.store.hook_urls import is_retired_hook_token
 from app.store.rate_limits import count_hook_request
 from app.store.sealing import open_trigger
@@ -57,34 +63,83 @@ ROTATED = (
 async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) -> Response[Any]:
     inbound = _frozen(request, await request.body())
     settings: Settings = request.app.state.settings
-    sessions: SessionFactory = request.app.state.sessions
+    committer: GroupCommitter = request.app.state.committer
     try:
-        async with transaction(sessions) as session:
-            workflow = await find_workflow_by_hook_token(session, token=token)
-            if workflow is None:
-                return await _gone_or_unknown(session, token)
-            assert workflow.id is not None
-            wait = await count_hook_request(
-                session,
-                workflow_id=workflow.id,
-                now=inbound.received_at,
-                limit_per_minute=settings.inbound.rate_limit_per_minute,
-            )
-            if wait is not None:
-                return _too_many_requests(wait)
-            trigger = TriggerConfig.model_validate(open_trigger(settings, workflow.trigger))
-            verdict = assess_request(trigger, inbound)
-            if verdict.reply is not None:
-                return with_cors(trigger, verdict.reply)
-            lease = timedelta(seconds=settings.broker.lease_seconds)
-            recorded = await _store(session, workflow, inbound, verdict, lease)
+        # Runs in a transaction shared with concurrent requests; returns once committed.
+        outcome = await committer.run(
+            partial(_intake, settings=settings, token=token, inbound=inbound)
+        )
     except (SQLAlchemyError, OSError, TimeoutError):
         # Nothing was committed: the sender must retry, so never answer 2xx here.
         log.exception("could not store an inbound event")
         return UNAVAILABLE
+    if isinstance(outcome, Response):
+        return outcome
+    trigger, verdict, recorded = outcome
     if recorded.run_id is not None:
         request.app.state.dispatcher.try_run_step(recorded.run_id)
     return with_cors(trigger, reply_for(trigger, verdict, recorded, inbound))
+
+
+@dataclass(frozen=True)
+class _Hook:
+    """What a batch needs to know about one URL's workflow (looked up once per batch)."""
+
+    workflow: Workflow
+    trigger: TriggerConfig
+    plan: list[dict[str, Any]] | None
+
+
+async def _intake(
+    session: AsyncSession, *, settings: Settings, token: str, inbound: InboundRequest
+) -> Response[Any] | tuple[TriggerConfig, Verdict, RecordedEvent]:
+    """One request's unit of work: look up, count, decide, store (no commit, no I/O)."""
+    hook = await _hook_for(session, settings, token)
+    if hook is None:
+        return await _gone_or_unknown(session, token)
+    workflow = hook.workflow
+    assert workflow.id is not None
+    wait = await count_hook_request(
+        session,
+        workflow_id=workflow.id,
+        now=inbound.received_at,
+        limit_per_minute=settings.inbound.rate_limit_per_minute,
+    )
+    if wait is not None:
+        return _too_many_requests(wait)
+    verdict = assess_request(hook.trigger, inbound)
+    if verdict.reply is not None:
+        return with_cors(hook.trigger, verdict.reply)
+    accepted = verdict.outcome == "accepted"
+    recorded = await record_event(
+        session,
+        workflow_id=workflow.id,
+        incoming=incoming_event(inbound, verdict),
+        outcome="held" if accepted and not workflow.enabled else verdict.outcome,
+        reason=verdict.reason,
+        plan=hook.plan if accepted else None,
+        lease=timedelta(seconds=settings.broker.lease_seconds),
+    )
+    return hook.trigger, verdict, recorded
+
+
+async def _hook_for(session: AsyncSession, settings: Settings, token: str) -> _Hook | None:
+    """The URL's workflow, trigger and plan, memoised for the batch (one session per batch)."""
+    memo: dict[str, _Hook | None] = session.info.setdefault("hooks_by_token", {})
+    if token in memo:
+        return memo[token]
+    workflow = await find_workflow_by_hook_token(session, token=token)
+    hook = None
+    if workflow is not None:
+        assert workflow.id is not None
+        trigger = TriggerConfig.model_validate(open_trigger(settings, workflow.trigger))
+        plan = None
+        if workflow.enabled:
+            steps = await list_workflow_steps(session, workflow_id=workflow.id)
+            plan = plan_from_steps(step_definitions(steps))
+        hook = _Hook(workflow=workflow, trigger=trigger, plan=plan)
+    memo[token] = hook
+    return hook
 
 
 def _frozen(request: Request[Any, Any, State], body: bytes) -> InboundRequest:
@@ -104,30 +159,6 @@ def _frozen(request: Request[Any, Any, State], body: bytes) -> InboundRequest:
         ),
         body=body,
         received_at=utcnow(),
-    )
-
-
-async def _store(
-    session: AsyncSession,
-    workflow: Workflow,
-    inbound: InboundRequest,
-    verdict: Verdict,
-    lease: timedelta,
-) -> RecordedEvent:
-    assert workflow.id is not None
-    plan = None
-    if verdict.outcome == "accepted" and workflow.enabled:
-        steps = await list_workflow_steps(session, workflow_id=workflow.id)
-        plan = plan_from_steps(step_definitions(steps))
-    outcome = "held" if verdict.outcome == "accepted" and not workflow.enabled else verdict.outcome
-    return await record_event(
-        session,
-        workflow_id=workflow.id,
-        incoming=incoming_event(inbound, verdict),
-        outcome=outcome,
-        reason=verdict.reason,
-        plan=plan,
-        lease=lease,
     )
 
 
