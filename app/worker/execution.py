@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from app.integrations.base import ActionContext, ActionResult
 from app.integrations.registry import UnknownActionType, get_action
 from app.integrations.repeat_safety import is_safe_to_repeat
+from app.logs import bind_log_context, log_context
 from app.store.bulk_replays import advance_after_run
 from app.store.events import get_event
 from app.store.runs import (
@@ -46,6 +47,11 @@ log = logging.getLogger("hookline.worker")
 
 async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
     """Advance one run by one step; safe to call any number of times for the same run."""
+    with log_context(run_id=run_id):
+        await _advance(runtime, run_id)
+
+
+async def _advance(runtime: WorkerRuntime, run_id: int) -> None:
     async with runtime.transaction() as session:
         claimed_at = utcnow()
         claim = await claim_next_step(
@@ -59,6 +65,13 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
         tries = await _retry_round(session, runtime, claim) if claim is not None else None
     if claim is None or context is None or tries is None:
         return
+    bind_log_context(
+        workflow_id=claim.workflow_id,
+        event_id=claim.event_id,
+        step=claim.step_index,
+        step_type=claim.step.get("type"),
+        attempt=claim.attempt,
+    )
     log.info("running step", extra={"run_id": run_id, "step_index": claim.step_index})
     result = await _execute(runtime, claim.step, context)
     decision, record = _decide(tries, claim, result)
