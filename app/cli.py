@@ -8,14 +8,13 @@ as separate processes configured by the environment.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
-import sys
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
+from app.logs import configure_logging
 from app.settings import Settings, SettingsError
 
 cli = typer.Typer(help="Hookline: webhook-triggered workflows.", no_args_is_help=True)
@@ -49,11 +48,7 @@ def _plain_problems(exc: ValidationError) -> list[str]:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.app.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(level=settings.app.log_level, log_format=settings.app.effective_log_format)
 
 
 def _serve_http(
@@ -69,6 +64,7 @@ def _serve_http(
         host=host or settings.app.host,
         port=port or settings.app.port,
         log_level=settings.app.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through our handler (JSON or text)
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     )

@@ -41,6 +41,17 @@ class AppSettings(BaseSettings):
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "port"))
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LOG_FORMAT", "log_format"),
+        description="json (one object per line) or text; json by default in production.",
+    )
+
+    @property
+    def effective_log_format(self) -> Literal["json", "text"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.env == "production" else "text"
 
     @field_validator("public_base_url")
     @classmethod

@@ -1,0 +1,85 @@
+"""Log output for every process: JSON lines (production) or readable text (development).
+
+`log_context(run_id=…, event_id=…)` attaches ids to every line logged inside it — the
+worker's own lines and those of the libraries it calls — through a context variable, so
+one `grep '"run_id": 42'` finds a run's whole story. Values are ids and names only:
+never payloads, headers or secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Literal, TextIO
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter
+
+LogFormat = Literal["json", "text"]
+CONTEXT_FIELDS = ("workflow_id", "event_id", "run_id", "step", "step_type", "attempt")
+
+_context: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar(
+    "hookline_log_context", default=None
+)
+
+
+def _current() -> dict[str, object]:
+    return _context.get() or {}
+
+
+@contextlib.contextmanager
+def log_context(**fields: object) -> Iterator[None]:
+    """Add these fields to every log line inside the block (nested blocks add up)."""
+    token = _context.set({**_current(), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def bind_log_context(**fields: object) -> None:
+    """Add fields to the current block's context (e.g. once a step has been claimed)."""
+    _context.set({**_current(), **fields})
+
+
+class ContextFilter(logging.Filter):
+    """Copies the current log context onto each record (explicit `extra=` wins)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _current().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        ids = " ".join(
+            f"{key}={getattr(record, key)}" for key in CONTEXT_FIELDS if hasattr(record, key)
+        )
+        record.context = f" [{ids}]" if ids else ""
+        return True
+
+
+def build_handler(log_format: LogFormat, stream: TextIO | None = None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    formatter: logging.Formatter
+    if log_format == "json":
+        formatter = JsonFormatter(
+            "%(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "level", "name": "logger"},
+            reserved_attrs=[*RESERVED_ATTRS, "taskName", "context"],
+            timestamp=True,
+        )
+    else:
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s%(context)s")
+    handler.setFormatter(formatter)
+    handler.addFilter(ContextFilter())
+    return handler
+
+
+def configure_logging(*, level: str, log_format: LogFormat) -> None:
+    """Replace the root handlers with one stderr handler in the chosen format."""
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(build_handler(log_format))
+    root.setLevel(level.upper())
