@@ -1,4 +1,4 @@
-"""Worker log lines are JSON objects carrying the run, event, workflow and step ids."""
+"""Intake and worker log lines are JSON objects carrying the run, event, workflow and step ids."""
 
 from __future__ import annotations
 
@@ -61,6 +61,10 @@ async def test_a_step_run_logs_json_lines_with_its_ids(
         == finished[0]
     )
     assert "timestamp" in finished[0]
+    received = [line for line in lines if line["message"] == "event received"]
+    assert [(r["workflow_id"], r["event_id"], r["run_id"]) for r in received] == [
+        (workflow["id"], event_id, run["id"])
+    ]
     assert "private-note-4711" not in json_log.getvalue(), "payloads are never logged"
 
 

@@ -120,6 +120,15 @@ async def _intake(
         plan=hook.plan if accepted else None,
         lease=timedelta(seconds=settings.broker.lease_seconds),
     )
+    log.info(  # ids only: the body, headers and URL token are never logged
+        "event received",
+        extra={
+            "workflow_id": workflow.id,
+            "event_id": recorded.event_id,
+            "run_id": recorded.run_id,
+            "outcome": "duplicate" if recorded.duplicate else verdict.outcome,
+        },
+    )
     return hook.trigger, verdict, recorded
 
 
