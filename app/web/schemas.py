@@ -18,6 +18,9 @@ class WorkflowOut(BaseModel):
     steps: list[StepDefinition]
     trigger: dict[str, Any]
     retry_max_tries: int | None = None
+    paused_reason: str | None = None
+    failure_streak: int = 0
+    next_run_at: datetime | None = None
     version: int
     created_at: datetime
     updated_at: datetime

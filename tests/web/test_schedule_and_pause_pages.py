@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -112,6 +113,10 @@ async def test_the_api_takes_a_schedule_in_the_trigger_json(
         "/api/v1/workflows", json={"name": "Ticker", "trigger": trigger}, headers=api_user.headers
     )
     assert made.status_code == 201, made.text
+    # The API tells when the next scheduled run is due (a 10-minute grid, within 10 min).
+    next_run = datetime.fromisoformat(made.json()["next_run_at"])
+    assert timedelta(0) < next_run - datetime.now(UTC) <= timedelta(minutes=10)
+    assert next_run.minute % 10 == 0 and next_run.second == 0
     bad = {"kind": "schedule", "schedule": {"every": "daily", "timezone": "Nowhere/Town"}}
     refused = await client.post(
         "/api/v1/workflows", json={"name": "Ticker", "trigger": bad}, headers=api_user.headers
@@ -124,6 +129,34 @@ async def test_the_api_takes_a_schedule_in_the_trigger_json(
         headers=api_user.headers,
     )
     assert missing.status_code == 400 and "needs a schedule" in missing.text
+
+
+async def test_the_api_shows_why_a_workflow_was_paused_and_its_failure_streak(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    api_user: ApiUser,
+) -> None:
+    made = await client.post("/api/v1/workflows", json={"name": "Orders"}, headers=api_user.headers)
+    workflow_id = made.json()["id"]
+    assert made.json()["paused_reason"] is None and made.json()["failure_streak"] == 0
+    settings: Settings = client.app.state.settings
+    engine = create_engine(settings.database)
+    try:
+        async with transaction(create_session_factory(engine)) as session:
+            await count_finished_run(
+                session, workflow_id=workflow_id, failed=True, error="HTTP 500", pause_after=2
+            )
+        shown = await client.get(f"/api/v1/workflows/{workflow_id}", headers=api_user.headers)
+        assert shown.json()["failure_streak"] == 1 and shown.json()["enabled"] is True
+        async with transaction(create_session_factory(engine)) as session:
+            await count_finished_run(
+                session, workflow_id=workflow_id, failed=True, error="HTTP 500", pause_after=2
+            )
+    finally:
+        await engine.dispose()
+    shown = await client.get(f"/api/v1/workflows/{workflow_id}", headers=api_user.headers)
+    assert shown.json()["enabled"] is False
+    assert shown.json()["paused_reason"].startswith("Paused after 2 failed runs in a row")
+    assert shown.json()["next_run_at"] is None
 
 
 async def test_an_auto_paused_workflow_says_why_until_it_is_turned_back_on(
