@@ -46,4 +46,5 @@ def configure_page_environment(engine: JinjaTemplateEngine) -> None:
         "held": "Held",
         "duplicate": "Duplicate",
         "rejected": "Rejected",
+        "sample": "Pasted sample",
     }

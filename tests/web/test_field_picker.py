@@ -140,6 +140,9 @@ async def test_pasted_sample_feeds_the_picker_and_never_runs(
     assert "From the sample you pasted" in html(good.text).text
     assert await count_rows(settings, Event, workflow_id=workflow_id, outcome="sample") == 1
     assert await count_rows(settings, Run, workflow_id=workflow_id) == 0
+    history = html((await client.get(f"/workflows/{workflow_id}")).text)
+    row = history.select_one("tr[data-outcome=sample]")
+    assert row is not None and "Pasted sample" in row.text
 
 
 async def test_sample_needs_the_csrf_token(
