@@ -42,7 +42,8 @@ document.addEventListener("submit", (event) => {
 });
 
 (() => {
-  let dirty = false;
+  // A form the server showed again after "Add a step" or a problem is not saved yet either.
+  let dirty = Boolean(document.querySelector("form[data-warn-unsaved][data-unsaved]"));
   document.addEventListener("input", (event) => {
     if (event.target.closest("form[data-warn-unsaved]")) dirty = true;
   });

@@ -44,6 +44,8 @@ class EditorPage:
     hook_url: str | None = None
     trigger_choices: dict[str, Any] = field(default_factory=trigger_form_choices)
     focus: str | None = None
+    # A submitted form shown again (after an editing action or a problem) is not saved yet.
+    unsaved: bool = False
     choices: dict[str, Any] = field(default_factory=lambda: CHOICES)
 
     def step_template(self, step: StepForm) -> str:

@@ -127,6 +127,7 @@ async def test_chooser_offers_every_type_and_builds_paths_with_nested_steps(
     api: dict[str, str],
 ) -> None:
     page = html((await client.get("/workflows/new")).text)
+    assert not page.select_one("form.editor").has_attr("data-unsaved")
     offered = [
         b["value"] for b in page.select("[data-step-list='steps'] > details.add-step button")
     ]
@@ -155,6 +156,7 @@ async def test_chooser_offers_every_type_and_builds_paths_with_nested_steps(
         answer = await press(client, "/workflows/new", harvest(html(answer.text)), action)
         assert answer.status_code == 200
     page = html(answer.text)
+    assert page.select_one("form.editor").has_attr("data-unsaved"), "re-shown form is unsaved"
     assert [i["value"] for i in page.select("input[name$='-name'][name^='steps-1-branches']")] == [
         "Path A",
         "Path B",

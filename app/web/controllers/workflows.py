@@ -155,7 +155,7 @@ class WorkflowPagesController(Controller):
         secrets = editor_secrets(settings, user_id=user.id, workflow=workflow, steps=stored_steps)
         hook_url = settings.hook_url(workflow.hook_token) if workflow else None
         if is_editor_action(action):
-            page = EditorPage(form=form, workflow=workflow, hook_url=hook_url)
+            page = EditorPage(form=form, workflow=workflow, hook_url=hook_url, unsaved=True)
             page.focus = apply_editor_action(form.steps, action)
             reshown(form, secrets)
             context = {"page": page, "user": user}
@@ -165,7 +165,9 @@ class WorkflowPagesController(Controller):
         definition, errors = checked_definition(form, stored, secrets)
         if definition is None:
             reshown(form, secrets, errors)
-            page = EditorPage(form=form, errors=errors, workflow=workflow, hook_url=hook_url)
+            page = EditorPage(
+                form=form, errors=errors, workflow=workflow, hook_url=hook_url, unsaved=True
+            )
             context = {"page": page, "user": user}
             return Template(
                 "workflows/editor.html",
