@@ -20,6 +20,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -50,6 +51,7 @@ from app.web.deps import (
     provide_transaction,
 )
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.security_headers import add_security_headers
 from app.web.templating import configure_page_environment
 from app.worker.alerts import alert_until
 from app.worker.broker import Dispatcher, build_broker
@@ -128,6 +130,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
         },
         state=_initial_state(settings, dispatcher),
         lifespan=[lifespan],
+        before_send=[add_security_headers],
         middleware=[
             CookieBackendConfig(
                 secret=_derived_key(settings, "session"),
@@ -137,7 +140,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
                 samesite="lax",
                 max_age=14 * 24 * 3600,
                 exclude="^/hooks/",  # the webhook edge has no session (issue 7: lean path)
-            ).middleware
+            ).middleware,
         ],
         csrf_config=CSRFConfig(
             secret=_derived_key(settings, "csrf").hex(),
@@ -153,7 +156,16 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
         ),
         plugins=[HTMXPlugin()],
         openapi_config=OpenAPIConfig(
-            title="Hookline API", version="1", path="/schema", description=API_DESCRIPTION
+            title="Hookline API",
+            version="1",
+            path="/schema",
+            description=API_DESCRIPTION,
+            # Vendored: the reference must render offline, with no CDN or web fonts.
+            render_plugins=[
+                RedocRenderPlugin(
+                    js_url="/static/vendor/redoc-2.5.1.standalone.js", google_fonts=False, path="/"
+                )
+            ],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.inbound.max_body_bytes,
