@@ -59,7 +59,9 @@ document.addEventListener("submit", (event) => {
 // that compare with nothing). Without this script every input stays visible and still works.
 const applyShownBy = () => {
   document.querySelectorAll("[data-shown-by]").forEach((element) => {
-    const control = document.getElementById(element.dataset.shownBy);
+    // A select (by id) or a radio group (by name: the checked radio's value counts).
+    const control = document.getElementById(element.dataset.shownBy)
+      || document.querySelector(`input[type=radio][name="${element.dataset.shownBy}"]:checked`);
     if (!control) return;
     const listed = (names) => (names || "").split(" ").includes(control.value);
     let show = true;
@@ -69,7 +71,7 @@ const applyShownBy = () => {
   });
 };
 document.addEventListener("change", (event) => {
-  if (event.target.matches("select[data-controls]")) applyShownBy();
+  if (event.target.matches("select[data-controls], input[type=radio][data-controls]")) applyShownBy();
 });
 document.addEventListener("htmx:afterSettle", applyShownBy);
 applyShownBy();
