@@ -89,7 +89,7 @@ async def record_event(
 
     A repeated dedupe key inserts a "duplicate" copy instead, and never a run.
     """
-    values = _event_values(workflow_id, incoming, outcome, reason)
+    values = event_row(workflow_id, incoming, outcome, reason)
     insert = dialect_insert(session)(Event).values(**values)
     if incoming.dedupe_key is not None:
         insert = insert.on_conflict_do_nothing(index_elements=["workflow_id", "dedupe_key"])
@@ -106,9 +106,10 @@ async def record_event(
     return RecordedEvent(event_id=event_id, run_id=run_id)
 
 
-def _event_values(
+def event_row(
     workflow_id: int, incoming: IncomingEvent, outcome: str, reason: str | None
 ) -> dict[str, Any]:
+    """The event table's values for one incoming request."""
     return {
         "workflow_id": workflow_id,
         "received_at": incoming.received_at,
@@ -128,23 +129,31 @@ def _event_values(
     }
 
 
-async def _insert_duplicate_copy(session: AsyncSession, values: dict[str, Any], first: int) -> int:
+def duplicate_copy(values: dict[str, Any], first: int) -> dict[str, Any]:
+    """The row kept for a repeated delivery: no dedupe key, pointing at the first copy."""
     key = values["dedupe_key"]
-    copy = {
+    return {
         **values,
         "dedupe_key": None,
         "outcome": "duplicate",
         "reason": f"Same delivery id ({key}) as event #{first}, so it did not run again",
         "duplicate_of_event_id": first,
     }
-    insert = sa.insert(Event).values(**copy).returning(EVENT_TABLE.c.id)
+
+
+async def _insert_duplicate_copy(session: AsyncSession, values: dict[str, Any], first: int) -> int:
+    insert = sa.insert(Event).values(**duplicate_copy(values, first)).returning(EVENT_TABLE.c.id)
     return int((await session.exec(insert)).scalar_one())
 
 
 async def _insert_files(session: AsyncSession, event_id: int, files: list[IncomingFile]) -> None:
-    if not files:
-        return
-    rows = [
+    if files:
+        await session.exec(sa.insert(EventFile).values(file_rows(event_id, files)))
+
+
+def file_rows(event_id: int, files: list[IncomingFile]) -> list[dict[str, Any]]:
+    """The event_file table's values for an event's uploads."""
+    return [
         {
             "event_id": event_id,
             "field_name": upload.field_name,
@@ -156,7 +165,6 @@ async def _insert_files(session: AsyncSession, event_id: int, files: list[Incomi
         }
         for upload in files
     ]
-    await session.exec(sa.insert(EventFile).values(rows))
 
 
 async def _find_by_dedupe_key(session: AsyncSession, workflow_id: int, key: str | None) -> int:

@@ -16,6 +16,10 @@ failed BEGIN or COMMIT fails every caller of the batch (the edge answers 503).
 Rules for callers: use it from the event loop that created the committer; do database
 work only inside the block (no outbound calls: the batch waits for you); a batch-wide
 memo may live in `session.info` (one session per batch).
+
+On SQLite the committer also owns the process's `SqliteWriter` (`sqlite_writer`): hot
+paths hand it synchronous units, and every async batch here runs inside its
+`exclusive()`, so the process still has a single writer.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.store.db import SessionFactory, transaction
+from app.store.sqlite_writer import SqliteWriter
 
 T = TypeVar("T")
 log = logging.getLogger("hookline.group_commit")
@@ -59,6 +64,7 @@ class GroupCommitter:
         self._closed = False
         self.batches = 0  # committed transactions (observability, tests)
         self.units = 0  # blocks committed in them
+        self.sqlite_writer = _sqlite_writer_for(sessions)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -99,15 +105,16 @@ class GroupCommitter:
         return slot
 
     async def close(self) -> None:
-        """Commit what is queued, then stop the writers."""
+        """Commit what is queued, then stop the writers (and the SQLite writer thread)."""
         self._closed = True
-        if not self._tasks or self._wakeup is None:
-            return
-        async with self._wakeup:
-            self._wakeup.notify_all()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        log.info("group commit: %d blocks in %d transactions", self.units, self.batches)
+        if self._tasks and self._wakeup is not None:
+            async with self._wakeup:
+                self._wakeup.notify_all()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+            log.info("group commit: %d blocks in %d transactions", self.units, self.batches)
+        if self.sqlite_writer is not None:
+            await self.sqlite_writer.close()
 
     async def _write_loop(self) -> None:
         assert self._wakeup is not None
@@ -118,7 +125,11 @@ class GroupCommitter:
                 return
             size = min(self._max_batch, len(self._pending))
             batch = [self._pending.popleft() for _ in range(size)]
-            await self._commit(batch)
+            if self.sqlite_writer is None:
+                await self._commit(batch)
+                continue
+            async with self.sqlite_writer.exclusive():  # one writer per SQLite file
+                await self._commit(batch)
 
     async def _commit(self, batch: list[_Slot]) -> None:
         try:
@@ -148,6 +159,17 @@ class GroupCommitter:
             await savepoint.commit()
         else:
             await savepoint.rollback()
+
+
+def _sqlite_writer_for(sessions: SessionFactory) -> SqliteWriter | None:
+    """The writer thread for a file-backed SQLite engine; None for PostgreSQL."""
+    engine = sessions.kw.get("bind")
+    url = getattr(engine, "url", None)
+    if url is None or url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    if url.database == ":memory:":
+        return None
+    return SqliteWriter(url.database)
 
 
 def _fail(slot: _Slot, error: Exception) -> None:

@@ -28,6 +28,14 @@ from app.workflows.engine import trigger_context
 from app.workflows.exact_json import dump_exact_json
 from app.workflows.templating import TemplateProblem, render_text
 
+UNKNOWN = (
+    "No workflow has this URL. It may have been deleted: copy the current URL from "
+    "the workflow's page."
+)
+ROTATED = (
+    "This webhook URL was replaced by a new one and no longer accepts requests. "
+    "Copy the current URL from the workflow's page in Hookline."
+)
 INFO_TEXT = (
     "This is a Hookline webhook URL. Paste it into your app's webhook settings; "
     "requests sent with {methods} start the workflow."
@@ -116,6 +124,24 @@ def _preflight(trigger: TriggerConfig, methods: list[str]) -> Response[Any]:
             }
         )
     return Response(content=b"", status_code=204, headers=headers)
+
+
+def unknown_url(*, retired: bool) -> Response[Any]:
+    """410 for a URL replaced by "rotate URL", 404 for one that never existed or was deleted."""
+    if retired:
+        return Response(content=ROTATED, status_code=410, media_type="text/plain")
+    return Response(content={"error": UNKNOWN}, status_code=404)
+
+
+def too_many_requests(wait_seconds: int) -> Response[Any]:
+    return Response(
+        content={
+            "error": "This webhook URL received too many requests this minute. "
+            f"Retry in {wait_seconds} seconds."
+        },
+        status_code=429,
+        headers={"Retry-After": str(wait_seconds)},
+    )
 
 
 def with_cors(trigger: TriggerConfig, response: Response[Any]) -> Response[Any]:

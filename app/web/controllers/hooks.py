@@ -9,13 +9,16 @@ is down, the sweeper enqueues the run later. A disabled workflow still stores ev
 ("held"); only deleting the workflow (404) or rotating its URL (410) stops a URL.
 
 Lean on purpose (issue 7): no session cookie, CSRF or DI on this route, Core inserts,
-and the whole decision runs as one unit of the app's `GroupCommitter`, so concurrent
-requests share one transaction and one fsync; each is answered only after that commit.
+and the whole decision runs as one unit of a group commit, so concurrent requests share
+one transaction and one fsync; each is answered only after that commit. On SQLite the
+unit runs synchronously on the writer thread (hook_intake_sqlite.py); on PostgreSQL it
+runs on the loop in the `GroupCommitter`'s shared async transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -38,7 +41,16 @@ from app.store.rate_limits import count_hook_request
 from app.store.sealing import open_trigger
 from app.store.tables import Workflow, utcnow
 from app.store.workflows import find_workflow_by_hook_token, list_workflow_steps, step_definitions
-from app.web.hook_intake import Verdict, assess_request, incoming_event, reply_for, with_cors
+from app.web.hook_intake import (
+    Verdict,
+    assess_request,
+    incoming_event,
+    reply_for,
+    too_many_requests,
+    unknown_url,
+    with_cors,
+)
+from app.web.hook_intake_sqlite import HookFacts, Intake, intake_on_sqlite
 from app.workflows.definition import plan_from_steps
 
 log = logging.getLogger("hookline.hooks")
@@ -49,27 +61,16 @@ UNAVAILABLE = Response(
     status_code=503,
     headers={"Retry-After": "30"},
 )
-UNKNOWN = (
-    "No workflow has this URL. It may have been deleted: copy the current URL from "
-    "the workflow's page."
-)
-ROTATED = (
-    "This webhook URL was replaced by a new one and no longer accepts requests. "
-    "Copy the current URL from the workflow's page in Hookline."
-)
 
 
 @route(["/hooks/{token:str}", "/hooks/{token:str}/"], http_method=HOOK_METHODS)
 async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) -> Response[Any]:
     inbound = _frozen(request, await request.body())
     settings: Settings = request.app.state.settings
-    committer: GroupCommitter = request.app.state.committer
     try:
         # Runs in a transaction shared with concurrent requests; returns once committed.
-        outcome = await committer.run(
-            partial(_intake, settings=settings, token=token, inbound=inbound)
-        )
-    except (SQLAlchemyError, OSError, TimeoutError):
+        outcome = await _store(request.app.state, settings, token, inbound)
+    except (SQLAlchemyError, sqlite3.Error, OSError, TimeoutError):
         # Nothing was committed: the sender must retry, so never answer 2xx here.
         log.exception("could not store an inbound event")
         return UNAVAILABLE
@@ -79,6 +80,21 @@ async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) 
     if recorded.run_id is not None:
         request.app.state.dispatcher.try_run_step(recorded.run_id)
     return with_cors(trigger, reply_for(trigger, verdict, recorded, inbound))
+
+
+async def _store(state: State, settings: Settings, token: str, inbound: InboundRequest) -> Intake:
+    committer: GroupCommitter = state.committer
+    writer = committer.sqlite_writer
+    if writer is None:
+        unit = partial(_intake, settings=settings, token=token, inbound=inbound)
+        return await committer.run(unit)
+    facts: HookFacts | None = state.get("hook_facts")
+    if facts is None:
+        facts = state.hook_facts = HookFacts(settings)
+    on_sqlite = partial(
+        intake_on_sqlite, settings=settings, facts=facts, token=token, inbound=inbound
+    )
+    return await writer.run(on_sqlite)
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,7 @@ async def _intake(
     """One request's unit of work: look up, count, decide, store (no commit, no I/O)."""
     hook = await _hook_for(session, settings, token)
     if hook is None:
-        return await _gone_or_unknown(session, token)
+        return unknown_url(retired=await is_retired_hook_token(session, token=token))
     workflow = hook.workflow
     assert workflow.id is not None
     wait = await count_hook_request(
@@ -106,7 +122,7 @@ async def _intake(
         limit_per_minute=settings.inbound.rate_limit_per_minute,
     )
     if wait is not None:
-        return _too_many_requests(wait)
+        return too_many_requests(wait)
     verdict = assess_request(hook.trigger, inbound)
     if verdict.reply is not None:
         return with_cors(hook.trigger, verdict.reply)
@@ -168,21 +184,4 @@ def _frozen(request: Request[Any, Any, State], body: bytes) -> InboundRequest:
         ),
         body=body,
         received_at=utcnow(),
-    )
-
-
-async def _gone_or_unknown(session: AsyncSession, token: str) -> Response[Any]:
-    if await is_retired_hook_token(session, token=token):
-        return Response(content=ROTATED, status_code=410, media_type="text/plain")
-    return Response(content={"error": UNKNOWN}, status_code=404)
-
-
-def _too_many_requests(wait_seconds: int) -> Response[Any]:
-    return Response(
-        content={
-            "error": "This webhook URL received too many requests this minute. "
-            f"Retry in {wait_seconds} seconds."
-        },
-        status_code=429,
-        headers={"Retry-After": str(wait_seconds)},
     )

@@ -1,0 +1,218 @@
+"""The SQLite writer thread: group commit on a plain `sqlite3` connection, off the event loop.
+
+SQLAlchemy's async SQLite path costs 230-550 µs of event-loop time per statement (thread
+hops, greenlets, compilation); the same statement on a plain `sqlite3` connection costs a
+few µs (issue 7, bench/README.md). So the hot writers (the webhook edge, the embedded
+worker's claims and records) hand a synchronous *unit* — `unit(connection) -> result` —
+to `SqliteWriter.run`. One dedicated thread takes every unit queued meanwhile as a batch:
+
+    BEGIN IMMEDIATE; (SAVEPOINT; unit; RELEASE)…; COMMIT
+
+and only then resolves each caller's future, so a caller that answers 2xx after
+`await writer.run(...)` keeps principle 1 (acknowledged = committed and fsynced: WAL with
+`synchronous=FULL`, see bench/README.md). A unit that raises is rolled back to its
+savepoint alone and its caller gets the exception; a failed BEGIN or COMMIT fails every
+caller of the batch (the edge answers 503). A unit must only touch the database: the
+batch waits for it.
+
+Code that still writes through SQLAlchemy's async engine in the same process takes
+`exclusive()` first: the thread then pauses between batches until that block ends, so the
+two never fight for SQLite's write lock (whose busy handler sleeps up to 100 ms a try).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger("hookline.sqlite_writer")
+
+Unit = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass
+class _Job:
+    """One caller's unit and where its outcome goes."""
+
+    unit: Unit
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class _Pause:
+    """A request to keep the write lock free until `released` is set (see `exclusive`)."""
+
+    granted: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+    released: threading.Event = field(default_factory=threading.Event)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection with the same durability settings as the SQLAlchemy engine's (db.py)."""
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")  # NORMAL could lose acknowledged commits
+    connection.execute("PRAGMA busy_timeout=30000")
+    connection.execute("PRAGMA foreign_keys=ON")
+    return connection
+
+
+class SqliteWriter:
+    """Runs queued units in shared transactions on one thread with its own connection."""
+
+    def __init__(self, path: str, *, max_batch: int = 256) -> None:
+        self.path = path
+        self._max_batch = max_batch
+        self._queue: collections.deque[_Job | _Pause] = collections.deque()
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.batches = 0  # committed transactions (observability, tests)
+        self.units = 0  # units committed in them
+
+    async def run(self, unit: Callable[[sqlite3.Connection], T]) -> T:
+        """`unit(connection)` inside the next shared transaction; its result once committed."""
+        loop = asyncio.get_running_loop()
+        job = _Job(unit=unit, future=loop.create_future(), loop=loop)
+        self._submit(job)
+        result: T = await job.future
+        return result
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Hold the thread between batches while the block writes through another connection."""
+        loop = asyncio.get_running_loop()
+        pause = _Pause(granted=loop.create_future(), loop=loop)
+        self._submit(pause)
+        try:
+            await pause.granted
+            yield
+        finally:
+            pause.released.set()  # also when cancelled before the grant: the thread goes on
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop the thread."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+            log.info("sqlite writer: %d units in %d transactions", self.units, self.batches)
+
+    def _submit(self, item: _Job | _Pause) -> None:
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the SQLite writer is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._work, name="hookline-sqlite-writer", daemon=True
+                )
+                self._thread.start()
+            self._queue.append(item)
+            self._ready.notify()
+
+    def _next_batch(self) -> list[_Job] | _Pause | None:
+        with self._ready:
+            self._ready.wait_for(lambda: bool(self._queue) or self._closed)
+            if not self._queue:
+                return None
+            if isinstance(self._queue[0], _Pause):
+                return self._queue.popleft()  # type: ignore[return-value]
+            batch: list[_Job] = []
+            while self._queue and len(batch) < self._max_batch:
+                if isinstance(self._queue[0], _Pause):
+                    break
+                batch.append(self._queue.popleft())  # type: ignore[arg-type]
+            return batch
+
+    def _work(self) -> None:
+        connection: sqlite3.Connection | None = None
+        try:
+            while (batch := self._next_batch()) is not None:
+                if isinstance(batch, _Pause):
+                    if _resolve(batch.loop, batch.granted):
+                        batch.released.wait()
+                    continue
+                try:
+                    connection = connection or connect(self.path)
+                except sqlite3.Error as exc:  # e.g. the directory is gone: fail and retry later
+                    _deliver([(job, exc) for job in batch])
+                    continue
+                if not self._commit(connection, batch):
+                    connection.close()  # start the next batch on a fresh connection
+                    connection = None
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def _commit(self, connection: sqlite3.Connection, batch: list[_Job]) -> bool:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                _run_in_savepoint(connection, job)
+            connection.execute("COMMIT")
+        except Exception as exc:  # BEGIN, a savepoint or COMMIT failed: nothing is stored
+            log.warning("SQLite group commit of %d unit(s) failed", len(batch), exc_info=True)
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            _deliver([(job, exc) for job in batch])
+            return False
+        self.batches += 1
+        self.units += sum(1 for job in batch if job.error is None)
+        _deliver([(job, job.error) for job in batch])
+        return True
+
+
+def _run_in_savepoint(connection: sqlite3.Connection, job: _Job) -> None:
+    connection.execute("SAVEPOINT unit")
+    try:
+        job.result = job.unit(connection)
+    except Exception as exc:  # this caller's failure only: undo its statements, keep the batch
+        job.error = exc
+        connection.execute("ROLLBACK TO unit")
+    connection.execute("RELEASE unit")
+
+
+def _deliver(outcomes: list[tuple[_Job, BaseException | None]]) -> None:
+    """Resolve the callers' futures on their loops (one hop per loop, not per caller)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, BaseException | None]]] = {}
+    for job, error in outcomes:
+        by_loop.setdefault(job.loop, []).append((job, error))
+    for loop, jobs in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, jobs)
+
+
+def _settle(jobs: list[tuple[_Job, BaseException | None]]) -> None:
+    for job, error in jobs:
+        _set(job.future, job.result, error)
+
+
+def _resolve(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> bool:
+    """Grant a pause; False when its loop is closed (nobody will release it)."""
+    try:
+        loop.call_soon_threadsafe(_set, future, None, None)
+    except RuntimeError:
+        return False
+    return True
+
+
+def _set(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # the caller gave up (cancelled); its unit may still have committed
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -1,0 +1,117 @@
+"""The SQLite writer thread: units share commits, and each is committed when `run` returns."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.store.sqlite_writer import SqliteWriter
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    path = str(tmp_path / "writer.db")
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE item (name TEXT PRIMARY KEY)")
+    return path
+
+
+def _stored(path: str) -> set[str]:
+    with sqlite3.connect(path) as connection:  # another connection, as another process would
+        return {name for (name,) in connection.execute("SELECT name FROM item")}
+
+
+def _insert(name: str) -> Callable[[sqlite3.Connection], str]:
+    def unit(connection: sqlite3.Connection) -> str:
+        connection.execute("INSERT INTO item (name) VALUES (?)", (name,))
+        return name
+
+    return unit
+
+
+async def test_each_unit_is_visible_elsewhere_when_run_returns_and_batches_are_shared(
+    db_path: str,
+) -> None:
+    writer = SqliteWriter(db_path)
+    visible_on_return: list[bool] = []
+
+    async def store(n: int) -> None:
+        await writer.run(_insert(f"item-{n}"))
+        visible_on_return.append(f"item-{n}" in _stored(db_path))
+
+    await asyncio.gather(*(store(n) for n in range(50)))
+    await writer.close()
+    assert visible_on_return == [True] * 50
+    assert writer.units == 50
+    assert writer.batches < 50  # concurrent units were committed together
+
+
+async def test_a_failing_unit_is_rolled_back_alone(db_path: str) -> None:
+    writer = SqliteWriter(db_path)
+
+    def half_then_fail(connection: sqlite3.Connection) -> None:
+        connection.execute("INSERT INTO item (name) VALUES ('half-done')")
+        raise ValueError("this unit fails after its first statement")
+
+    results = await asyncio.gather(
+        writer.run(_insert("first")),
+        writer.run(half_then_fail),
+        writer.run(_insert("first")),  # primary key clash
+        writer.run(_insert("last")),
+        return_exceptions=True,
+    )
+    await writer.close()
+    assert results[0] == "first"
+    assert isinstance(results[1], ValueError)
+    assert isinstance(results[2], sqlite3.IntegrityError)
+    assert results[3] == "last"
+    assert _stored(db_path) == {"first", "last"}
+
+
+async def test_an_unreachable_database_fails_every_caller_without_hanging(tmp_path: Path) -> None:
+    writer = SqliteWriter(str(tmp_path / "no-such-dir" / "hookline.db"))
+    async with asyncio.timeout(10):
+        results = await asyncio.gather(
+            *(writer.run(_insert(f"n{n}")) for n in range(5)),
+            return_exceptions=True,
+        )
+    await writer.close()
+    assert all(isinstance(result, sqlite3.Error) for result in results)
+
+
+async def test_nothing_commits_while_another_writer_holds_exclusive(db_path: str) -> None:
+    writer = SqliteWriter(db_path)
+    async with writer.exclusive():
+        pending = asyncio.ensure_future(writer.run(_insert("waits")))
+        await asyncio.sleep(0.05)
+        assert not pending.done()
+        assert _stored(db_path) == set()
+        # Meanwhile this process writes through another connection without a lock fight.
+        with sqlite3.connect(db_path, timeout=0.1) as other:
+            other.execute("INSERT INTO item (name) VALUES ('other')")
+    assert await pending == "waits"
+    await writer.close()
+    assert _stored(db_path) == {"other", "waits"}
+
+
+async def test_a_closed_writer_refuses_new_work(db_path: str) -> None:
+    writer = SqliteWriter(db_path)
+    await writer.run(_insert("one"))
+    await writer.close()
+    with pytest.raises(RuntimeError):
+        await writer.run(_insert("two"))
+
+
+async def test_commits_are_fully_synchronous_in_wal_mode(db_path: str) -> None:
+    writer = SqliteWriter(db_path)
+
+    def settings(connection: sqlite3.Connection) -> tuple[str, int]:
+        mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+        return mode, connection.execute("PRAGMA synchronous").fetchone()[0]
+
+    assert await writer.run(settings) == ("wal", 2)  # 2 = FULL: fsync at every COMMIT
+    await writer.close()
