@@ -8,6 +8,7 @@ from typing import Any
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from app.web.schedule_view import schedule_view
+from app.web.step_summaries import step_rows
 from app.workflows.exact_json import dump_exact_json
 
 
@@ -33,6 +34,7 @@ def configure_page_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["time_ago"] = time_ago
     env.filters["pretty_json"] = pretty_json
     env.filters["schedule_view"] = schedule_view
+    env.filters["step_rows"] = step_rows
     env.globals["STATUS_LABELS"] = {
         "queued": "Queued",
         "running": "Running",

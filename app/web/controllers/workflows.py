@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import Settings
-from app.store.dashboard import summarize_user_workflows
+from app.store.dashboard import count_held_events_by_workflow, summarize_user_workflows
 from app.store.events import list_workflow_events
 from app.store.history import list_workflow_runs
 from app.store.hook_urls import rotate_hook_token
@@ -44,6 +44,7 @@ class WorkflowPage:
     steps: list[Any]
     runs: list[Run]
     events: list[Event]
+    held_events: int = 0  # held and never run: "Run held events" is offered only then
 
 
 async def _owned(
@@ -100,6 +101,9 @@ class WorkflowPagesController(Controller):
             runs=await list_workflow_runs(db, workflow_id=workflow.id, limit=20),
             events=await list_workflow_events(db, workflow_id=workflow.id, limit=20),
         )
+        assert user.id is not None
+        held = await count_held_events_by_workflow(db, user_id=user.id)
+        page.held_events = held.get(workflow.id, 0)
         return Template("workflows/detail.html", context={"page": page, "user": user})
 
     @get("/workflows/{workflow_id:int}/edit")
