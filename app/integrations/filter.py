@@ -1,12 +1,15 @@
 """The "Only continue if…" filter action: stops the run (as "filtered") unless conditions hold.
 
 Output (`steps[i].filter`): `passed` (true/false), `match` ("all"/"any"), `summary`
-(one sentence) and `conditions`, a list of `{passed, explanation}` in the order given.
+(one sentence) and `conditions`, a list of `{passed, explanation, field, operator,
+compared_with, actual}` in the order given: the field as typed, the operator in words,
+and the two values as they were compared (so a run page can show why it stopped).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.integrations.base import ActionContext, ActionResult, ActionType, Outcome
 from app.integrations.step_results import failed, finished
 from app.workflows.conditions import (
+    OPERATOR_LABELS,
     Condition,
+    ConditionCheck,
     ConditionProblem,
     Match,
     Verdict,
@@ -65,10 +70,13 @@ def condition_problems(conditions: list[Condition], prefix: str) -> dict[str, st
     return problems
 
 
-def verdict_output(verdict: Verdict, match: Match) -> dict[str, Any]:
+def verdict_output(
+    verdict: Verdict, match: Match, conditions: Sequence[Condition] = ()
+) -> dict[str, Any]:
     """The shape later steps (and the run page) see for a set of checked conditions."""
     failing = [check.explanation for check in verdict.checks if not check.passed]
     passing = [check.explanation for check in verdict.checks if check.passed]
+    given: list[Condition | None] = [*conditions] or [None] * len(verdict.checks)
     if verdict.passed:
         summary = "Conditions met: " + "; ".join(passing)
     else:
@@ -78,9 +86,20 @@ def verdict_output(verdict: Verdict, match: Match) -> dict[str, Any]:
         "match": match,
         "summary": summary,
         "conditions": [
-            {"passed": check.passed, "explanation": check.explanation} for check in verdict.checks
+            _check_output(check, condition)
+            for check, condition in zip(verdict.checks, given, strict=False)
         ],
     }
+
+
+def _check_output(check: ConditionCheck, condition: Condition | None) -> dict[str, Any]:
+    shown: dict[str, Any] = {"passed": check.passed, "explanation": check.explanation}
+    if condition is not None:
+        shown["field"] = condition.field
+        shown["operator"] = OPERATOR_LABELS[condition.operator]
+        shown["compared_with"] = check.compared_with
+        shown["actual"] = check.actual
+    return shown
 
 
 class FilterAction(ActionType[FilterConfig]):
@@ -100,6 +119,6 @@ class FilterAction(ActionType[FilterConfig]):
             verdict = check_conditions(config.conditions, config.match, ctx.template_context)
         except (TemplateProblem, ConditionProblem) as exc:
             return failed(f"The filter could not be checked: {exc.message}", started)
-        output = {"filter": verdict_output(verdict, config.match)}
+        output = {"filter": verdict_output(verdict, config.match, config.conditions)}
         outcome: Outcome = "succeeded" if verdict.passed else "filtered"
         return finished(outcome, output, started, verdict.warnings)

@@ -86,6 +86,9 @@ class ConditionCheck:
 
     passed: bool
     explanation: str
+    # The checked value and what it was compared with, as shown to people ("" if unused).
+    actual: str = ""
+    compared_with: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,14 +145,16 @@ def check_conditions(
 def compare(operator: Operator, left: Any, right: str, ignore_case: bool = False) -> ConditionCheck:
     """Check `left <operator> right`; explain the outcome either way."""
     rule = _RULES[operator]
+    actual = shown(left)
+    compared_with = "" if operator in UNARY_OPERATORS else shown(right)
     try:
         passed = rule(left, right, ignore_case)
     except NotConvertible as exc:
-        return ConditionCheck(False, f"could not compare: {exc.message}")
+        return ConditionCheck(False, f"could not compare: {exc.message}", actual, compared_with)
     label = OPERATOR_LABELS[operator]
     verb = label if passed else f"not ({label})"
-    target = "" if operator in UNARY_OPERATORS else f" {shown(right)}"
-    return ConditionCheck(passed, f"{shown(left)} {verb}{target}")
+    target = f" {compared_with}" if compared_with else ""
+    return ConditionCheck(passed, f"{actual} {verb}{target}", actual, compared_with)
 
 
 def _folded(text: str, ignore_case: bool) -> str:

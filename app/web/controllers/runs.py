@@ -32,6 +32,7 @@ from app.store.workflows import get_user_workflow
 from app.web.controllers.api_history import owned_file_download
 from app.web.params import MAX_ID, ObjectId
 from app.web.presenters import query_out
+from app.web.run_view import UnmetCondition, attempt_title, unmet_conditions
 from app.web.schemas import QueryOut
 from app.workflows.exact_json import dump_exact_json, load_exact_json
 
@@ -47,6 +48,12 @@ class RunPage:
     workflow: Workflow
     attempts: list[StepAttempt]
     finished: bool
+
+    def title(self, attempt: StepAttempt) -> str:
+        return attempt_title(self.run.plan, attempt)
+
+    def unmet_conditions(self, attempt: StepAttempt) -> list[UnmetCondition]:
+        return unmet_conditions(attempt)
 
 
 @dataclass
