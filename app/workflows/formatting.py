@@ -142,7 +142,7 @@ def zone_named(name: str) -> ZoneInfo:
     """The time zone called `name` (raises ValueError in plain English)."""
     try:
         return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ValueError(
             f"{name!r} is not a time zone Hookline knows (use a name like Europe/Paris or UTC)."
         ) from None

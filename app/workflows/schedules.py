@@ -49,7 +49,7 @@ def zone(name: str) -> ZoneInfo:
     """The zone called `name`, or ValueError in plain English."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: name too long
         raise ValueError(
             f"{name!r} is not a time zone Hookline knows; use a name like Europe/Berlin, "
             "America/New_York or UTC"

@@ -27,6 +27,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.workflows.exact_json import InvalidJson, dump_exact_json, load_exact_json
 from app.workflows.template_filters import HOOKLINE_FILTERS, check_format_width
+from app.workflows.template_syntax import plain_syntax_message
 
 MAX_TEMPLATE_BYTES = 64 * 1024
 MAX_OUTPUT_BYTES = 1024 * 1024
@@ -278,22 +279,16 @@ class _UserTemplateEnvironment(ImmutableSandboxedEnvironment):
 _ENV = _UserTemplateEnvironment(autoescape=False, finalize=_text_of, undefined=_Missing)
 _ENV.filters.update(HOOKLINE_FILTERS)
 del _ENV.globals["lipsum"]  # generates text on demand: a CPU and size sink, no use here
-_SYNTAX_HINTS = (
-    ("unexpected '}'", "check that every {{ has a matching }}"),
-    ("end of print statement", "check that every {{ has a matching }} around one value"),
-    (
-        "unexpected end of template",
-        "check that every {{ has its }} and every {% if %} / {% for %} has its {% endif %} / "
-        "{% endfor %}",
-    ),
-    ("no filter named", "filters you can use: " + ", ".join(sorted(_ENV.filters))),
-)
 
 
 def _syntax_problem(exc: TemplateSyntaxError) -> TemplateSyntaxProblem:
-    text = (exc.message or "the template is malformed").rstrip(".")
-    hint = next((hint for clue, hint in _SYNTAX_HINTS if clue in text.lower()), None)
-    message = f"Line {exc.lineno}: {text}" + (f" — {hint}" if hint else "")
+    message = plain_syntax_message(
+        exc.message or "",
+        exc.lineno,
+        exc.source or "",
+        filters=_ENV.filters,
+        tests=_ENV.tests,
+    )
     return TemplateSyntaxProblem(message, exc.lineno)
 
 
@@ -318,6 +313,8 @@ def _compile(source: str) -> Template:
         return _cached_template(source)
     except TemplateSyntaxError as exc:
         raise _syntax_problem(exc) from exc
+    except RecursionError as exc:  # thousands of nested brackets: refuse, never crash
+        raise TemplateSyntaxProblem("This template nests brackets too deeply to read.") from exc
 
 
 def _template_line(exc: BaseException) -> int | None:

@@ -131,10 +131,30 @@ async def test_step_with_a_template_error_shows_it_and_sends_nothing(
     await client.post(hook, json={"n": 1})
     answer = await _test_step(client, workflow_id, {"body": "Total: {{ trigger.body.n "})
     assert answer.status_code == 422
-    alert = html(answer.text).select_one("section.step-test-result [role=alert]")
-    assert alert is not None
-    assert "steps[0].config.body" in alert.text
-    assert "every {{ has a matching }}" in alert.text
+    result = html(answer.text).select_one("section.step-test-result")
+    assert result is not None and result["data-outcome"] == "not_run"
+    assert "Not run: fix this first" in result.select_one("h3").text
+    assert "really ran" not in result.text and "Failed" not in result.text
+    problem = result.select_one("[role=alert] ul.problems li")
+    assert problem is not None
+    assert problem.select_one("strong").text == "Step 1 (HTTP request): Body"
+    assert "{{" in problem.text  # the template problem itself, in words
+    assert "steps[0]" not in result.text
+    assert sink.received == []
+
+
+async def test_step_test_names_a_problem_by_the_label_of_its_input(
+    client: AsyncTestClient, settings: Settings, owner: int, sink: LocalServer
+) -> None:
+    first = StepDefinition(type="http_request", config={"url": sink.url("/orders")})
+    discord = {"webhook_url": sink.url("/discord"), "content": "Paid"}
+    second = StepDefinition(type="discord_message", name="Tell ops", config=discord)
+    workflow_id, hook = await stored_workflow(settings, owner, [first, second], enabled=False)
+    await client.post(hook, json={"n": 1})
+    answer = await _test_step(client, workflow_id, {"content": "Paid {{ trigger.body.n "}, 1)
+    assert answer.status_code == 422
+    labels = [s.text for s in html(answer.text).select("ul.problems li strong")]
+    assert labels == ["Step 2 (Discord message): Message"]
     assert sink.received == []
 
 

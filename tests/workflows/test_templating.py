@@ -228,10 +228,16 @@ def test_templating_missing_value_in_a_calculation_is_a_clear_problem() -> None:
 @pytest.mark.parametrize(
     ("source", "message", "line"),
     [
-        ("{{ x }", "Line 1: unexpected '}' — check that every {{ has a matching }}", 1),
+        ("{{ x }", "This template is not finished: a {{ is not closed with }} (line 1)", 1),
+        ("ok\n{{ trigger.body.", "This template is not finished: a {{ is not closed", 2),
+        ("a\n{% if x }}", "This template is not finished: a {% is not closed with %} (line 2)", 2),
         ("ok\n{{ x y }}", "Line 2: expected token 'end of print statement', got 'y'", 2),
-        ("{% for c in x %}", "Line 1: Unexpected end of template", 1),
-        ("{{ x | shout }}", "Line 1: No filter named 'shout' — filters you can use: abs", 1),
+        ("{% for c in x %}", "This template is not finished: a {% for %} is not closed with", 1),
+        ("{% endif %}", "There is a {% endif %} without the block it belongs to (line 1)", 1),
+        ("{{ x | uppr }}", "No filter named 'uppr' (line 1). Did you mean upper? Filters you", 1),
+        ("{{ x is od }}", "No test named 'od' (line 1). Did you mean odd? Tests you can", 1),
+        ("{{ }}", "A value is missing (line 1): put one in, like {{ trigger.body.name }}", 1),
+        ("{{ x } }}", "A } is out of place (line 1)", 1),
     ],
 )
 def test_templating_syntax_errors_name_the_line(source: str, message: str, line: int) -> None:

@@ -108,9 +108,11 @@ class StepFormType:
         for key, problem in restore_secrets(config, step.keep, box).items():
             problems.setdefault(key, problem)
         for name in self.templated:
-            unknown = describe_unknown_roots(step.values.get(name, ""))
-            if unknown:
-                problems.setdefault(name, unknown)
+            if name not in config:
+                continue  # an input the chosen options do not use (hidden on the page)
+            template_problem = describe_template_problem(step.values.get(name, ""))
+            if template_problem:
+                problems.setdefault(name, template_problem)
         return config, problems
 
 
@@ -165,10 +167,17 @@ def _leftover_masks(config: Config, keep: Mapping[str, str], path: str = "") -> 
     return problems
 
 
-def describe_unknown_roots(source: str) -> str | None:
-    """Say which names a template reads that do not exist (a typo like `trigerr`)."""
+def describe_template_problem(source: str) -> str | None:
+    """Say what is wrong with a template input: its syntax (an unclosed `{{`, an unknown
+    filter), else the names it reads that do not exist (a typo like `trigerr`).
+
+    Checked here for every templated input, so a form shows all its problems at once even
+    when another input (a bad URL) stops the step's own validation early."""
     if "{" not in source:
         return None
+    syntax = check_template(source)
+    if syntax is not None:
+        return syntax
     unknown = unknown_roots(source, TEMPLATE_ROOTS)
     if not unknown:
         return None

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app.web.step_forms.base import Problems, describe_unknown_roots
+from app.web.step_forms.base import Problems, describe_template_problem
 from app.web.step_forms.model import ConditionForm, FormData, is_checked, text_of
 from app.workflows.conditions import OPERATOR_LABELS, UNARY_OPERATORS
 
@@ -40,7 +40,7 @@ def conditions_config(rows: list[ConditionForm], where: str) -> tuple[list[Any],
     conditions = []
     for index, row in enumerate(rows):
         for name in ("field", "value"):
-            problem = describe_unknown_roots(getattr(row, name))
+            problem = describe_template_problem(getattr(row, name))
             if problem:
                 problems[f"{where}.{index}.{name}"] = problem
         conditions.append(
