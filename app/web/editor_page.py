@@ -14,6 +14,7 @@ from app.store.tables import Workflow
 from app.web.controllers.api_workflows import check_definition
 from app.web.errors import InvalidInput
 from app.web.forms import WorkflowForm, draft_definition, hide_typed_secrets, show_problems
+from app.web.problem_labels import describe_problem_key, types_of_forms
 from app.web.secrets import SecretBox, ref_mask
 from app.web.step_forms import conditions, formatter, http_request
 from app.web.step_forms.delay import UNITS
@@ -80,6 +81,9 @@ class EditorPage:
             return "Workflow name"
         if key.startswith("trigger"):
             return "Incoming requests: " + key.removeprefix("trigger.").replace("_", " ")
+        in_words = describe_problem_key(key, types_of_forms(self.form.steps))
+        if in_words is not None:
+            return in_words
         words = re.sub(r"^steps\[(\d+)\]", lambda m: f"Step {int(m[1]) + 1}", key)
         words = re.sub(r"\.config\.branches\.(\d+)", lambda m: f", path {int(m[1]) + 1}", words)
         words = re.sub(r"\.config\.fallback", ", fallback path", words)

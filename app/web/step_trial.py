@@ -21,6 +21,7 @@ from app.integrations.outbound_client import build_outbound_client
 from app.integrations.registry import UnknownActionType, get_action
 from app.integrations.validation import validate_step
 from app.settings import Settings
+from app.web.problem_labels import labelled_problems, types_of_definitions
 from app.worker.runtime import outbound_policy
 from app.workflows.definition import StepDefinition
 from app.workflows.engine import template_context
@@ -37,12 +38,24 @@ class StepTrial:
     result: ActionResult | None = None
     problems: dict[str, str] = field(default_factory=dict)
     note: str | None = None
+    # Step types by problem-key address, to name problems in the editor's words.
+    types: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ran(self) -> bool:
+        """Whether the step was really executed (problems stop it before anything is sent)."""
+        return self.result is not None
 
     @property
     def outcome(self) -> str:
-        if self.problems:
-            return "failed"
-        return self.result.outcome if self.result is not None else "failed"
+        if not self.ran:
+            return "not_run"
+        assert self.result is not None
+        return self.result.outcome
+
+    def labelled_problems(self) -> list[tuple[str, str]]:
+        """The problems as (input label in words, what is wrong)."""
+        return labelled_problems(self.problems, self.types)
 
 
 def plan_position(steps: list[StepDefinition], index: int) -> int:
@@ -63,6 +76,7 @@ async def try_step(
 ) -> StepTrial:
     """Validate and execute `step` once with `context`; problems are reported, not raised."""
     trial = StepTrial(step_number=number, step_type=step.type)
+    trial.types = types_of_definitions([step], first=number - 1)
     problems = validate_step(step)
     if problems:
         trial.problems = {f"steps[{number - 1}].{key}": text for key, text in problems.items()}

@@ -34,6 +34,7 @@ from app.store.workflows import get_user_workflow, list_workflow_steps, step_def
 from app.web.deps import SignInRequired
 from app.web.forms import read_workflow_form, to_definition
 from app.web.params import ObjectId
+from app.web.problem_labels import types_of_forms
 from app.web.secrets import SecretBox, editor_secrets
 from app.web.step_trial import StepTrial, context_for, plan_position, try_step
 from app.workflows.definition import StepDefinition
@@ -142,22 +143,31 @@ def _parse_sample(text: str) -> tuple[Any, str | None]:
         return None, f"That is not valid JSON: {exc.message}"
 
 
-def _step_from_form(
-    form: Any, index: int, secrets: SecretBox
-) -> tuple[StepDefinition | None, list[bool], dict[str, str]]:
-    """The editor's step `index` as typed (saved secrets resolved through `secrets`),
-    whether each earlier step is on, and the problems that stop it from being tested."""
+@dataclass
+class FormStep:
+    """The editor's step to test as typed, whether each earlier step is on, and the
+    problems that stop it from being tested (with the step types that name them)."""
+
+    step: StepDefinition | None
+    enabled: list[bool] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+
+
+def _step_from_form(form: Any, index: int, secrets: SecretBox) -> FormStep:
+    """The editor's step `index` as typed (saved secrets resolved through `secrets`)."""
     editor = read_workflow_form(form)
     if not 0 <= index < len(editor.steps):
-        return None, [], {"test_step": "There is no such step in the editor."}
+        return FormStep(None, problems={"test_step": "There is no such step in the editor."})
     enabled = [step.enabled for step in editor.steps[:index]]
     single = replace(editor, name=editor.name or "Untitled", steps=[editor.steps[index]])
     definition, problems = to_definition(single, secrets)
     prefix = f"steps[{index}]"
     problems = {key.replace("steps[0]", prefix, 1): text for key, text in problems.items()}
     if definition is None or not definition.steps:
-        return None, enabled, problems or {prefix: "This step could not be read."}
-    return definition.steps[0], enabled, {}
+        problems = problems or {prefix: "This step could not be read."}
+        return FormStep(None, enabled, problems, types_of_forms(editor.steps))
+    return FormStep(definition.steps[0], enabled)
 
 
 class StepToolsController(Controller):
@@ -217,19 +227,20 @@ class StepToolsController(Controller):
             assert workflow.id is not None and user.id is not None
             stored = await list_workflow_steps(db, workflow_id=workflow.id)
             box = editor_secrets(settings, user_id=user.id, workflow=workflow, steps=stored)
-            step, enabled, problems = _step_from_form(form, index, box)
+            typed = _step_from_form(form, index, box)
             event = await latest_data_event(db, workflow_id=workflow.id)
-            before = sum(enabled)
+            before = sum(typed.enabled)
             outputs = await latest_step_outputs(db, workflow_id=workflow.id, before_step=before)
         page = TrialPage(workflow, None, event)
         status = 200
-        if step is None:
-            page.trial, status = StepTrial(index + 1, "", problems=problems), 422
+        if typed.step is None:
+            trial = StepTrial(index + 1, "", problems=typed.problems, types=typed.types)
+            page.trial, status = trial, 422
         elif event is None:
             page.message, status = NO_EVENT_YET, 409
         else:
             context = context_for(event_trigger(event), outputs)
-            page.trial = await try_step(settings, step, context, number=index + 1)
+            page.trial = await try_step(settings, typed.step, context, number=index + 1)
             status = 422 if page.trial.problems else 200
         name = "workflows/_step_test_result.html"
         if not _is_htmx(request):
