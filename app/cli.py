@@ -8,15 +8,18 @@ as separate processes configured by the environment.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
 from app.logs import configure_logging
 from app.settings import Settings, SettingsError
 
+log = logging.getLogger("hookline.cli")
 cli = typer.Typer(help="Hookline: webhook-triggered workflows.", no_args_is_help=True)
 users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users")
@@ -87,8 +90,11 @@ def serve(port: PortOption = None, host: HostOption = None) -> None:
     from app.store.migrate import upgrade_to_head
 
     upgrade_to_head(settings.database.url)
-    base = settings.app.public_base_url
-    typer.echo(f"Hookline is starting on {base} (database: {settings.database.url})")
+    log.info(
+        "Hookline is starting on %s (database: %s)",
+        settings.app.public_base_url,
+        make_url(settings.database.url).render_as_string(hide_password=True),
+    )
     _serve_http(settings, embedded_worker=True, host=host, port=port)
 
 

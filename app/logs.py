@@ -66,7 +66,7 @@ def build_handler(log_format: LogFormat, stream: TextIO | None = None) -> loggin
         formatter = JsonFormatter(
             "%(levelname)s %(name)s %(message)s",
             rename_fields={"levelname": "level", "name": "logger"},
-            reserved_attrs=[*RESERVED_ATTRS, "taskName", "context"],
+            reserved_attrs=[*RESERVED_ATTRS, "taskName", "context", "color_message"],
             timestamp=True,
         )
     else:
@@ -83,3 +83,4 @@ def configure_logging(*, level: str, log_format: LogFormat) -> None:
         root.removeHandler(old)
     root.addHandler(build_handler(log_format))
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # library warnings become log lines in the same format

@@ -169,6 +169,9 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.inbound.max_body_bytes,
+        # Litestar's default would replace the root handlers that app/logs.py installed
+        # (JSON in production) with its own text format; errors.py logs failures itself.
+        logging_config=None,
     )
 
 
