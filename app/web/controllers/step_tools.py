@@ -36,6 +36,7 @@ from app.web.forms import read_workflow_form, to_definition
 from app.web.params import ObjectId
 from app.web.problem_labels import types_of_forms
 from app.web.secrets import SecretBox, editor_secrets
+from app.web.step_summaries import step_title
 from app.web.step_trial import StepTrial, context_for, plan_position, try_step
 from app.workflows.definition import StepDefinition
 from app.workflows.exact_json import InvalidJson, load_exact_json
@@ -70,6 +71,8 @@ class FieldsPanel:
     step_sections: list[StepOutputSection] = field(default_factory=list)
     sample_text: str = ""
     sample_error: str | None = None
+    # The editor position the picker was opened for; a pasted sample keeps it.
+    step: int | None = None
 
 
 @dataclass
@@ -109,7 +112,7 @@ async def _fields_panel(
 ) -> FieldsPanel:
     assert workflow.id is not None
     event = await latest_data_event(db, workflow_id=workflow.id)
-    panel = FieldsPanel(workflow, settings.hook_url(workflow.hook_token), event)
+    panel = FieldsPanel(workflow, settings.hook_url(workflow.hook_token), event, step=before)
     if event is not None:
         panel.trigger_trees = _trigger_trees(event_trigger(event))
     steps = step_definitions(await list_workflow_steps(db, workflow_id=workflow.id))
@@ -118,7 +121,7 @@ async def _fields_panel(
     outputs = await latest_step_outputs(db, workflow_id=workflow.id, before_step=count)
     for position, output in enumerate(outputs):
         step = enabled[position]
-        title = f"Step {position + 1}: {step.name or step.type.replace('_', ' ')}"
+        title = f"Step {position + 1}: {step_title(step.type, step.name)}"
         tree = None if output is None else field_tree(output, root=f"steps[{position}]", label="")
         panel.step_sections.append(StepOutputSection(title, tree))
     return panel
@@ -140,7 +143,7 @@ def _parse_sample(text: str) -> tuple[Any, str | None]:
     try:
         return load_exact_json(text), None
     except InvalidJson as exc:
-        return None, f"That is not valid JSON: {exc.message}"
+        return None, f"That is not valid JSON: {exc.message.removeprefix('Not valid JSON: ')}."
 
 
 @dataclass
