@@ -27,6 +27,8 @@ class Prepared:
     def __init__(self, statement: sa.ClauseElement) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=DIALECT))
         self.sql = str(compiled)
+        if "POSTCOMPILE" in self.sql:  # an expanding IN (…) has no fixed SQL: spell it out
+            raise ValueError(f"cannot prepare a statement with an expanding IN: {self.sql}")
         # Columns left out of an INSERT get their Python-side default, as SQLAlchemy does.
         defaults = {column.key: column.default for column in compiled.insert_prefetch}
         self._order: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
@@ -65,3 +67,13 @@ class Prepared:
 def bind_all(table: sa.Table, names: list[str]) -> dict[str, sa.BindParameter[Any]]:
     """`{column: bindparam(column)}` for an INSERT … VALUES of those columns."""
     return {name: sa.bindparam(name, type_=table.c[name].type) for name in names}
+
+
+def reader(column: sa.Column[Any]) -> Callable[[Any], Any]:
+    """SQLAlchemy's conversion of a raw SQLite value of `column` (e.g. text to aware datetime)."""
+    processor = column.type.dialect_impl(DIALECT).result_processor(DIALECT, None)
+    return processor if processor is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value

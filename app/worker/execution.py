@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,7 +31,15 @@ from app.store.runs import (
 )
 from app.store.sealing import open_step_config
 from app.store.step_retries import tries_before_round
-from app.store.tables import Workflow, utcnow
+from app.store.steps_sqlite import (
+    FULL_PATH,
+    SqliteClaim,
+    StoredEvent,
+    can_record_on_sqlite,
+    claim_on_sqlite,
+    record_on_sqlite,
+)
+from app.store.tables import Event, Workflow, utcnow
 from app.worker.alerts import count_if_claim_ended_run, count_run_end
 from app.worker.runtime import WorkerRuntime
 from app.workflows.engine import (
@@ -52,6 +62,77 @@ async def run_next_step(runtime: WorkerRuntime, run_id: int) -> None:
 
 
 async def _advance(runtime: WorkerRuntime, run_id: int) -> None:
+    started = await _claim(runtime, run_id)
+    if started is None:
+        return
+    claim = started.claim
+    bind_log_context(
+        workflow_id=claim.workflow_id,
+        event_id=claim.event_id,
+        step=claim.step_index,
+        step_type=claim.step.get("type"),
+        attempt=claim.attempt,
+    )
+    log.info("running step", extra={"run_id": run_id, "step_index": claim.step_index})
+    result = await _execute(runtime, claim.step, started.context)
+    decision, record = _decide(started.tries, claim, result)
+    wake = schedule_wake(wake_at=decision.wake_at, now=utcnow(), lease=runtime.lease)
+    writer = runtime.sqlite_writer
+    followers: list[int] = []
+    if (
+        writer is not None
+        and started.on_sqlite
+        and can_record_on_sqlite(started.on_sqlite, decision)
+    ):
+        # The common outcome on SQLite: a few statements on the writer thread.
+        await writer.run(
+            partial(
+                record_on_sqlite, claim=claim, record=record, decision=decision, lease=runtime.lease
+            )
+        )
+    else:
+        followers = await _record(runtime, claim, record, decision, wake.lease_until)
+    log.info(
+        "step finished",
+        extra={"run_id": run_id, "step_index": claim.step_index, "outcome": result.outcome},
+    )
+    if decision.next_step is not None and wake.enqueue_delay_ms is not None:
+        runtime.dispatcher.run_step(run_id, delay_ms=wake.enqueue_delay_ms or None)
+    for follower in followers:  # the next run of a bulk replay (the sweeper retries if lost)
+        runtime.dispatcher.try_run_step(follower)
+
+
+@dataclass(frozen=True)
+class _Started:
+    """A claimed step and what running it needs."""
+
+    claim: StepClaim
+    context: dict[str, Any]
+    tries: RetryRound
+    on_sqlite: SqliteClaim | None = None  # claimed by the SQLite writer thread's fast path
+
+
+async def _claim(runtime: WorkerRuntime, run_id: int) -> _Started | None:
+    """Claim the next step: on SQLite's writer thread when the case is common, else in full."""
+    writer = runtime.sqlite_writer
+    if writer is not None:
+        claimed = await writer.run(partial(claim_on_sqlite, run_id=run_id, lease=runtime.lease))
+        if claimed is None:
+            return None
+        if claimed != FULL_PATH:
+            assert isinstance(claimed, SqliteClaim)
+            outputs = [load_exact_json(text) for text in claimed.outputs]
+            own_tries = claimed.retry_max_tries
+            tries = RetryRound(
+                policy=policy_with_tries(runtime.retry_policy, own_tries),
+                try_number=claimed.claim.attempt - claimed.earlier_round_attempts,
+            )
+            context = template_context(_trigger_for(claimed.event), outputs)
+            return _Started(claimed.claim, context, tries, on_sqlite=claimed)
+    return await _claim_in_full(runtime, run_id)
+
+
+async def _claim_in_full(runtime: WorkerRuntime, run_id: int) -> _Started | None:
     async with runtime.transaction() as session:
         claimed_at = utcnow()
         claim = await claim_next_step(
@@ -61,21 +142,20 @@ async def _advance(runtime: WorkerRuntime, run_id: int) -> None:
             await count_if_claim_ended_run(
                 session, runtime.settings, run_id=run_id, since=claimed_at
             )
-        context = await _load_context(session, claim) if claim is not None else None
-        tries = await _retry_round(session, runtime, claim) if claim is not None else None
-    if claim is None or context is None or tries is None:
-        return
-    bind_log_context(
-        workflow_id=claim.workflow_id,
-        event_id=claim.event_id,
-        step=claim.step_index,
-        step_type=claim.step.get("type"),
-        attempt=claim.attempt,
-    )
-    log.info("running step", extra={"run_id": run_id, "step_index": claim.step_index})
-    result = await _execute(runtime, claim.step, context)
-    decision, record = _decide(tries, claim, result)
-    wake = schedule_wake(wake_at=decision.wake_at, now=utcnow(), lease=runtime.lease)
+            return None
+        context = await _load_context(session, claim)
+        tries = await _retry_round(session, runtime, claim)
+    return _Started(claim, context, tries)
+
+
+async def _record(
+    runtime: WorkerRuntime,
+    claim: StepClaim,
+    record: AttemptRecord,
+    decision: Decision,
+    lease_until: datetime,
+) -> list[int]:
+    """Store the outcome in full (alerts, auto-pause, bulk replays); the runs to start next."""
     async with runtime.transaction() as session:
         await record_step_outcome(
             session,
@@ -83,28 +163,19 @@ async def _advance(runtime: WorkerRuntime, run_id: int) -> None:
             record=record,
             decision=decision,
             lease=runtime.lease,
-            lease_until=wake.lease_until,
+            lease_until=lease_until,
         )
-        if decision.next_step is None:  # the run ended: count it for alerts and auto-pause
-            await count_run_end(
-                session,
-                runtime.settings,
-                workflow_id=claim.workflow_id,
-                status=decision.status,
-                error=record.error,
-            )
-        ended = decision.next_step is None
-        followers = (
-            await advance_after_run(session, run_id=run_id, lease=runtime.lease) if ended else []
+        if decision.next_step is not None:
+            return []
+        # The run ended: count it for alerts and auto-pause, move its bulk replay on.
+        await count_run_end(
+            session,
+            runtime.settings,
+            workflow_id=claim.workflow_id,
+            status=decision.status,
+            error=record.error,
         )
-    log.info(
-        "step finished",
-        extra={"run_id": run_id, "step_index": claim.step_index, "outcome": result.outcome},
-    )
-    if decision.next_step is not None and wake.enqueue_delay_ms is not None:
-        runtime.dispatcher.run_step(run_id, delay_ms=wake.enqueue_delay_ms or None)
-    for follower in followers:  # the next run of a bulk replay (the sweeper retries if lost)
-        runtime.dispatcher.try_run_step(follower)
+        return await advance_after_run(session, run_id=claim.run_id, lease=runtime.lease)
 
 
 @dataclass(frozen=True)
@@ -155,22 +226,27 @@ def _decide(
 
 
 async def _load_context(session: Any, claim: StepClaim) -> dict[str, Any]:
-    trigger: dict[str, Any] = {}
+    event = None
     if claim.event_id is not None:
         event = await get_event(session, event_id=claim.event_id)
-        if event is not None:
-            trigger = trigger_context(
-                method=event.method,
-                headers=event.headers,
-                query_pairs=parse_qsl(event.query_string, keep_blank_values=True),
-                raw_query=event.query_string,
-                body=load_exact_json(event.parsed_json) if event.parsed_json else None,
-                content_type=event.content_type,
-                event_id=event.id,
-                received_at=event.received_at.isoformat(),
-            )
     outputs = await succeeded_outputs(session, run_id=claim.run_id, before_step=claim.step_index)
-    return template_context(trigger, [load_exact_json(text) for text in outputs])
+    return template_context(_trigger_for(event), [load_exact_json(text) for text in outputs])
+
+
+def _trigger_for(event: Event | StoredEvent | None) -> dict[str, Any]:
+    """What templates see as `trigger` for a stored event (none for a scheduled run)."""
+    if event is None:
+        return {}
+    return trigger_context(
+        method=event.method,
+        headers=event.headers,
+        query_pairs=parse_qsl(event.query_string, keep_blank_values=True),
+        raw_query=event.query_string,
+        body=load_exact_json(event.parsed_json) if event.parsed_json else None,
+        content_type=event.content_type,
+        event_id=event.id,
+        received_at=event.received_at.isoformat(),
+    )
 
 
 async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[str, Any]) -> Any:

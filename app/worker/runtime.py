@@ -20,6 +20,7 @@ from app.integrations.ssrf_guard import OutboundPolicy
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
 from app.store.group_commit import GroupCommitter
+from app.store.sqlite_writer import SqliteWriter
 from app.worker.broker import Dispatcher
 from app.workflows.retries import RetryPolicy
 
@@ -48,11 +49,14 @@ class WorkerRuntime:
         self._sessions: SessionFactory | None = None
         self._client: httpx.AsyncClient | None = None
         self._committer: GroupCommitter | None = None
+        # Embedded on SQLite: claims and records take a fast path on the writer thread.
+        self.sqlite_writer: SqliteWriter | None = None
 
     def use_shared_writer(self, sessions: SessionFactory, committer: GroupCommitter) -> None:
         """Write through the web process's group committer (embedded, same event loop)."""
         self._sessions = sessions
         self._committer = committer
+        self.sqlite_writer = committer.sqlite_writer
 
     def transaction(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
         """One unit of work: grouped with others' when a committer is shared, else its own."""
