@@ -36,6 +36,20 @@ CHOICES: dict[str, Any] = {
     "format_operations": formatter.OPERATIONS,
 }
 
+# Problem keys of the "How it starts" card, in the words of its inputs' labels.
+START_LABELS = {
+    "trigger.": "how it starts",
+    "trigger.kind": "run this workflow",
+    "trigger.schedule": "schedule",
+    "trigger.schedule.every": "how often",
+    "trigger.schedule.interval_minutes": "minutes between runs",
+    "trigger.schedule.minute": "minutes past the hour",
+    "trigger.schedule.time": "time of day",
+    "trigger.schedule.weekday": "day",
+    "trigger.schedule.cron": "cron expression",
+    "trigger.schedule.timezone": "time zone",
+}
+
 
 @dataclass
 class EditorPage:
@@ -79,6 +93,8 @@ class EditorPage:
         "Step 2, path 1, step 3: url"."""
         if key == "name":
             return "Workflow name"
+        if key in START_LABELS or key.startswith("trigger.schedule."):
+            return "How it starts: " + START_LABELS.get(key, key.rpartition(".")[2])
         if key.startswith("trigger"):
             return "Incoming requests: " + key.removeprefix("trigger.").replace("_", " ")
         in_words = describe_problem_key(key, types_of_forms(self.form.steps))

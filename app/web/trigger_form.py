@@ -74,6 +74,16 @@ SCHEDULE_FREQUENCIES = {
     "cron": "Custom (cron expression)",
 }
 
+# The inputs each frequency uses (the time zone is read for every one).
+SCHEDULE_INPUTS = {
+    "minutes": ("interval_minutes",),
+    "hourly": ("minute",),
+    "daily": ("time",),
+    "weekly": ("time", "weekday"),
+    "cron": ("cron",),
+}
+NUMBER_HINTS = {"interval_minutes": "like 15", "minute": "from 0 to 59"}
+
 
 @dataclass
 class TriggerForm:
@@ -177,19 +187,21 @@ def trigger_from_form(
 
 
 def _schedule_values(form: TriggerForm) -> tuple[dict[str, Any], dict[str, str]]:
-    """The schedule JSON from the form (blank inputs left out) and its number problems."""
-    schedule: dict[str, Any] = {"every": form.value("schedule-every", "daily")}
+    """The schedule JSON from the inputs the chosen frequency uses (blank ones left out),
+    and their number problems. Inputs of another frequency are hidden, so never read."""
+    every = form.value("schedule-every", "daily")
+    schedule: dict[str, Any] = {"every": every}
     found: dict[str, str] = {}
-    for name, hint in (("interval_minutes", "like 15"), ("minute", "from 0 to 59")):
+    for name in (*SCHEDULE_INPUTS.get(every, ()), "timezone"):
         text = form.value(f"schedule-{name}").strip()
-        if text.isdigit():
+        hint = NUMBER_HINTS.get(name)
+        if hint is None:
+            if text:
+                schedule[name] = text
+        elif text.isdigit():
             schedule[name] = int(text)
         elif text:
             found[f"trigger.schedule.{name}"] = f"Type a whole number, {hint}."
-    for name in ("time", "weekday", "cron", "timezone"):
-        text = form.value(f"schedule-{name}").strip()
-        if text:
-            schedule[name] = text
     return schedule, found
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Frequency = Literal["minutes", "hourly", "daily", "weekly", "cron"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -62,11 +62,17 @@ class ScheduleConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     every: Frequency = "daily"
-    interval_minutes: int | None = Field(default=None, description="For every: minutes.")
+    interval_minutes: int | None = Field(
+        default=None, validate_default=True, description="For every: minutes."
+    )
     minute: int = Field(default=0, ge=0, le=59, description="For every: hourly.")
     time: str = Field(default="09:00", description="HH:MM, for every: daily and weekly.")
     weekday: Weekday = Field(default="monday", description="For every: weekly.")
-    cron: str | None = Field(default=None, description="For every: cron.")
+    cron: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="For every: cron (left out, and not checked, for other frequencies).",
+    )
     timezone: str = "UTC"
 
     @field_validator("time")
@@ -83,11 +89,30 @@ class ScheduleConfig(BaseModel):
         zone(value)
         return value
 
+    @field_validator("interval_minutes")
+    @classmethod
+    def _interval_when_every_few_minutes(
+        cls, value: int | None, info: ValidationInfo
+    ) -> int | None:
+        if info.data.get("every") != "minutes":
+            return value
+        if value is None:
+            raise ValueError("Say how many minutes apart the runs should be")
+        if value < 1:
+            raise ValueError("Runs can be at most once a minute: use 1 or more minutes")
+        if value > MAX_INTERVAL_MINUTES:
+            raise ValueError("Use at most 10080 minutes (one week), or a weekly schedule")
+        return value
+
     @field_validator("cron")
     @classmethod
-    def _cron_is_understood(cls, value: str | None) -> str | None:
-        if value is None or value == "":
+    def _cron_is_understood(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Checked only for "every: cron": a leftover expression of an earlier choice is
+        dropped, so it can never block saving another frequency."""
+        if info.data.get("every") != "cron":
             return None
+        if value is None or value == "":
+            raise ValueError(f"Type a cron expression. {CRON_HELP}")
         value = " ".join(value.split())
         if len(value.split(" ")) != 5:
             raise ValueError(f"{value!r} is not a cron expression. {CRON_HELP}")
@@ -99,19 +124,6 @@ class ScheduleConfig(BaseModel):
         except StopIteration:
             raise ValueError(f"The cron expression {value!r} never matches a real date") from None
         return value
-
-    @model_validator(mode="after")
-    def _frequency_has_what_it_needs(self) -> ScheduleConfig:
-        if self.every == "minutes":
-            if self.interval_minutes is None:
-                raise ValueError("Say how many minutes apart the runs should be")
-            if self.interval_minutes < 1:
-                raise ValueError("Runs can be at most once a minute: use 1 or more minutes")
-            if self.interval_minutes > MAX_INTERVAL_MINUTES:
-                raise ValueError("Use at most 10080 minutes (one week), or a weekly schedule")
-        if self.every == "cron" and self.cron is None:
-            raise ValueError(f"Type a cron expression. {CRON_HELP}")
-        return self
 
     @property
     def zone(self) -> ZoneInfo:

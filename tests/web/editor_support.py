@@ -1,7 +1,7 @@
 """Driving the workflow editor like a browser: harvest a page's form, press a button.
 
 `harvest` reads every named input of the editor form the way a browser submits it
-(checked boxes only, the selected option, textarea text), so tests round-trip exactly
+(checked boxes and radios only, the selected option, textarea text), so tests round-trip exactly
 what the page shows.
 """
 
@@ -40,7 +40,7 @@ def harvest(page: BeautifulSoup) -> Fields:
         kind = element.get("type", "text")
         if element.name == "input" and kind in ("submit", "button"):
             continue
-        if element.name == "input" and kind == "checkbox":
+        if element.name == "input" and kind in ("checkbox", "radio"):
             if element.get("checked") is not None:
                 fields.append((str(name), str(element.get("value", "on"))))
         elif element.name == "textarea":

@@ -82,7 +82,7 @@ async def test_a_schedule_made_in_the_editor_shows_its_next_runs_in_its_zone(
         ),
         (
             {"trigger-schedule-every": "minutes", "trigger-schedule-interval_minutes": "0"},
-            "trigger-schedule-error",
+            "trigger-schedule-interval_minutes-error",
             "at most once a minute",
         ),
         (
