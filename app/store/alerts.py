@@ -2,7 +2,8 @@
 
 A finished run is counted in the same transaction that records it: a failure adds one
 to `failure_streak` and `unalerted_failures` (atomic UPDATEs, so concurrent workers
-never lose a count); any other ending resets the streak. When the streak reaches the
+never lose a count); any other ending resets the streak, except a step whose outcome
+our own crashed worker left unknown (alerted, not counted). When the streak reaches the
 operator's limit the workflow is switched off with a `paused_reason`, and its
 `alert_sent_at` is cleared so the pause notice goes out at once, past the hourly limit.
 
@@ -35,32 +36,46 @@ async def count_finished_run(
     failed: bool,
     error: str | None,
     pause_after: int,
+    our_crash: bool = False,
 ) -> bool:
-    """Count a run that just ended; True when this failure paused the workflow."""
+    """Count a run that just ended; True when this failure paused the workflow.
+
+    Both counts are unconditional UPDATEs that lock the row: a success waits for a
+    concurrent failure's transaction and then resets the streak (a `WHERE streak != 0`
+    would read the streak from before that failure and skip the reset). The pause is
+    decided on the streak this very UPDATE produced. A run our own worker left with an
+    unknown outcome (`our_crash`) is reported to the owner but is not the workflow's
+    failure, so it neither adds to nor resets the streak.
+    """
+    workflow = col(Workflow.id) == workflow_id
     if not failed:
+        await session.exec(sa.update(Workflow).where(workflow).values(failure_streak=0))
+        return False
+    if our_crash:
         await session.exec(
             sa.update(Workflow)
-            .where(col(Workflow.id) == workflow_id, col(Workflow.failure_streak) != 0)
-            .values(failure_streak=0)
+            .where(workflow)
+            .values(unalerted_failures=Workflow.unalerted_failures + 1)
         )
         return False
-    await session.exec(
+    counted = await session.exec(
         sa.update(Workflow)
-        .where(col(Workflow.id) == workflow_id)
+        .where(workflow)
         .values(
             failure_streak=Workflow.failure_streak + 1,
             unalerted_failures=Workflow.unalerted_failures + 1,
         )
+        .returning(col(Workflow.failure_streak), col(Workflow.enabled))
     )
-    if pause_after <= 0:
+    row = counted.first()
+    if row is None or pause_after <= 0 or not row.enabled or row.failure_streak < pause_after:
         return False
     pause = (
         sa.update(Workflow)
-        .where(col(Workflow.id) == workflow_id, col(Workflow.enabled).is_(True))
-        .where(col(Workflow.failure_streak) >= pause_after)
+        .where(workflow, col(Workflow.enabled).is_(True))
         .values(
             enabled=False,
-            paused_reason=pause_reason(pause_after, error),
+            paused_reason=pause_reason(row.failure_streak, error),
             alert_sent_at=None,  # the pause notice is not held back by the hourly limit
             next_tick_at=None,
         )
@@ -73,8 +88,10 @@ def pause_reason(streak: int, error: str | None) -> str:
     reason = f"Paused after {streak} failed {runs} in a row"
     if error:
         shortened = error if len(error) <= MAX_ERROR_IN_REASON else error[:299] + "…"
-        reason += f"; last error: {shortened}"
-    return reason + ". Turn the workflow back on once the problem is fixed."
+        reason += f"; last error: {shortened.rstrip()}"
+    if not reason.endswith((".", "!", "?")):
+        reason += "."
+    return reason + " Turn the workflow back on once the problem is fixed."
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from app.store.alerts import (
     settle_alert,
 )
 from app.store.db import SessionFactory, transaction
+from app.store.runs import UNKNOWN_OUTCOME
 from app.store.tables import Run, utcnow
 from app.worker.periodic import repeat_until
 
@@ -38,7 +39,13 @@ log = logging.getLogger("hookline.alerts")
 
 
 async def count_run_end(
-    session: AsyncSession, settings: Settings, *, workflow_id: int, status: str, error: str | None
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    workflow_id: int,
+    status: str,
+    error: str | None,
+    our_crash: bool = False,
 ) -> None:
     """Count a run this transaction ended (failure streak, alert count, auto-pause)."""
     paused = await count_finished_run(
@@ -47,6 +54,7 @@ async def count_run_end(
         failed=status == "failed",
         error=error,
         pause_after=settings.alerts.auto_pause_after_failures,
+        our_crash=our_crash,
     )
     if paused:
         log.warning(
@@ -58,12 +66,20 @@ async def count_if_claim_ended_run(
     session: AsyncSession, settings: Settings, *, run_id: int, since: datetime
 ) -> None:
     """A claim that found nothing to run may have ended the run itself (a step whose
-    outcome a crash left unknown fails it); count it when that happened just now."""
+    outcome a crash left unknown fails it); count it when that happened just now.
+
+    Our worker dying is not the workflow's fault: such a run is alerted ("needs your
+    attention") but does not push the workflow toward an automatic pause."""
     run = await session.get(Run, run_id)
     if run is None or run.finished_at is None or run.finished_at < since:
         return
     await count_run_end(
-        session, settings, workflow_id=run.workflow_id, status=run.status, error=run.error
+        session,
+        settings,
+        workflow_id=run.workflow_id,
+        status=run.status,
+        error=run.error,
+        our_crash=run.error == UNKNOWN_OUTCOME,
     )
 
 

@@ -220,7 +220,7 @@ async def _pause_and_resume(
     assert row.enabled and row.paused_reason is None and row.failure_streak == 0
 
 
-async def test_a_run_failed_by_an_unknown_outcome_counts_as_a_failure(
+async def test_a_run_our_crashed_worker_left_unknown_is_alerted_but_does_not_count_to_pause(
     settings: Settings,
     sessions: SessionFactory,
     owner: Owner,
@@ -228,6 +228,7 @@ async def test_a_run_failed_by_an_unknown_outcome_counts_as_a_failure(
     sink: LocalServer,
 ) -> None:
     run_id = await worker.run(owner.workflow_id, post_to(sink.url("/")))
+    await worker.run(owner.workflow_id, post_to(sink.url("/status/400")))
     async with transaction(sessions) as session:  # as if a worker died mid-POST long ago
         run = await session.get(Run, run_id)
         assert run is not None
@@ -242,4 +243,6 @@ async def test_a_run_failed_by_an_unknown_outcome_counts_as_a_failure(
         run = await session.get(Run, run_id)
         assert run is not None and run.status == "failed"
     row = await workflow_row(sessions, owner.workflow_id)
-    assert row.failure_streak == 1 and row.unalerted_failures == 1
+    # The owner hears about both failed runs; only the 400 is the workflow's own failure
+    # streak (a crash neither adds to it nor resets it).
+    assert (row.failure_streak, row.unalerted_failures) == (1, 2)
