@@ -48,8 +48,19 @@ async def provide_page_user(
 ) -> User:
     user = await user_from_session(db, request.session)
     if user is None:
+        await _release(db)
         raise SignInRequired("Please sign in first.")
     return user
+
+
+async def _release(db: AsyncSession) -> None:
+    """Give the request's connection back before a dependency refuses the request.
+
+    Litestar does not clean up an already-started generator dependency (the transaction
+    above) when a later dependency raises, so it would hold its connection (and, on
+    SQLite, the write lock) until garbage collection.
+    """
+    await db.close()
 
 
 async def provide_api_user(
@@ -64,5 +75,6 @@ async def provide_api_user(
         )
     user = await find_user_by_api_token(db, token=token.strip())
     if user is None:
+        await _release(db)
         raise NotAuthorizedException("This API token is not valid (it may have been revoked).")
     return user

@@ -48,3 +48,22 @@ async def test_signing_out_other_browsers_ends_a_copied_cookie(
         assert "signed out" in page.select_one("#sessions-ended").text
         assert await signed_in_email(thief) is None
         assert await signed_in_email(browser) == "ann@example.com"  # this browser stays in
+
+
+async def test_a_refused_request_gives_its_database_connection_back(
+    browser: Client, settings: Settings
+) -> None:
+    await sign_up(browser, "ann@example.com")
+    app = create_app(settings)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as stale:
+        pool = app.state.sessions.kw["bind"].sync_engine.pool
+        stale.cookies.set(
+            "hookline_session", browser.cookies["hookline_session"], "testserver.local"
+        )
+        token = await csrf_token(browser, "/account")
+        await browser.post("/account/sessions/end-others", data={"_csrf_token": token})
+        refused = await stale.get("/account", follow_redirects=False)
+        assert refused.headers["location"] == "/signin?next=/account"
+        api = await stale.get("/api/v1/workflows", headers={"Authorization": "Bearer hkl_nope"})
+        assert api.status_code == 401
+        assert pool.checkedout() == 0  # nothing held open (on SQLite: the write lock)
