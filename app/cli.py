@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from app.logs import configure_logging
 from app.settings import Settings, SettingsError
+from app.settings.problems import plain_problems
 
 log = logging.getLogger("hookline.cli")
 cli = typer.Typer(help="Hookline: webhook-triggered workflows.", no_args_is_help=True)
@@ -37,7 +38,7 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        for problem in _plain_problems(exc):
+        for problem in plain_problems(exc):
             typer.echo(f"Configuration problem: {problem}", err=True)
         raise typer.Exit(2) from exc
     except SettingsError as exc:
@@ -45,9 +46,24 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _plain_problems(exc: ValidationError) -> list[str]:
-    """Pydantic's report without its boilerplate: one readable line per problem."""
-    return [str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()]
+def _migrate(settings: Settings) -> None:
+    """Apply migrations, or say in one line that the database cannot be reached (exit 1)."""
+    import asyncpg  # type: ignore[import-untyped]
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.store.migrate import upgrade_to_head
+
+    try:
+        upgrade_to_head(settings.database.url)
+    except (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        where = make_url(settings.database.url).render_as_string(hide_password=True)
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        typer.echo(
+            f"Cannot use the database at {where}: {reason[:300]}. Check DATABASE_URL and "
+            "that the database server is running and reachable.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -87,9 +103,7 @@ def serve(port: PortOption = None, host: HostOption = None) -> None:
     _listen_on(port, host)
     settings = load_settings()
     _configure_logging(settings)
-    from app.store.migrate import upgrade_to_head
-
-    upgrade_to_head(settings.database.url)
+    _migrate(settings)
     log.info(
         "Hookline is starting on %s (database: %s)",
         settings.app.public_base_url,
@@ -141,9 +155,7 @@ def migrate() -> None:
     """Apply database migrations (the Procfile's release phase)."""
     settings = load_settings()
     _configure_logging(settings)
-    from app.store.migrate import upgrade_to_head
-
-    upgrade_to_head(settings.database.url)
+    _migrate(settings)
     typer.echo("Database is up to date.")
 
 
@@ -160,9 +172,8 @@ def create_user_command(
     """Create a user; with --api-token, print a new API token (shown once)."""
     settings = load_settings()
     from app.auth.user_admin import create_user_with_token
-    from app.store.migrate import upgrade_to_head
 
-    upgrade_to_head(settings.database.url)
+    _migrate(settings)
     try:
         token = asyncio.run(
             create_user_with_token(settings, email=email, password=password, with_token=api_token)

@@ -53,6 +53,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("hookline.settings")
+LEASE_OVER_STEP_TIME = 1.5  # how much longer than the longest step a run's lease must be
 
 
 class Settings(BaseModel):
@@ -80,6 +81,20 @@ class Settings(BaseModel):
                 "SECRET_KEY is not set. Set SECRET_KEY to a long random value "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
                 "before running with HOOKLINE_ENV=production or a server database."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_step(self) -> Settings:
+        """A step may take OUTBOUND_TOTAL_TIMEOUT; a lease that ends sooner makes the
+        sweeper take a step that is still running for a lost one (and send it again)."""
+        lease, total = self.broker.lease_seconds, self.outbound.total_timeout
+        if lease < LEASE_OVER_STEP_TIME * total:
+            raise SettingsError(
+                f"RUN_LEASE_SECONDS ({lease:g}) must be comfortably longer than "
+                f"OUTBOUND_TOTAL_TIMEOUT ({total:g}): at least {LEASE_OVER_STEP_TIME:g} times "
+                f"it, so {LEASE_OVER_STEP_TIME * total:g} or more. Otherwise a step that is "
+                "still running is taken for lost and may be sent twice."
             )
         return self
 

@@ -38,9 +38,11 @@ class AppSettings(BaseSettings):
         default="http://127.0.0.1:8000",
         validation_alias=AliasChoices("PUBLIC_BASE_URL", "public_base_url"),
     )
-    port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "port"))
+    port: int = Field(default=8000, ge=1, le=65535, validation_alias=AliasChoices("PORT", "port"))
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
-    log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level")
+    )
     log_format: Literal["json", "text"] | None = Field(
         default=None,
         validation_alias=AliasChoices("LOG_FORMAT", "log_format"),
@@ -52,6 +54,11 @@ class AppSettings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.env == "production" else "text"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("public_base_url")
     @classmethod
@@ -79,6 +86,18 @@ class DatabaseSettings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "url"),
     )
     echo: bool = Field(default=False, validation_alias=AliasChoices("DATABASE_ECHO", "echo"))
+
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(
+            ("sqlite:", "sqlite+", "postgres://", "postgresql:", "postgresql+")
+        ):
+            raise ValueError(
+                "DATABASE_URL must be sqlite:///path/to/file.db or postgresql://user:password@"
+                f"host/database (it starts with {value.split(':', 1)[0]!r})."
+            )
+        return value
 
     @property
     def async_url(self) -> str:
@@ -110,10 +129,12 @@ class BrokerSettings(BaseSettings):
         default="hookline", validation_alias=AliasChoices("BROKER_QUEUE", "queue_name")
     )
     worker_threads: int = Field(
-        default=8, validation_alias=AliasChoices("WORKER_THREADS", "worker_threads")
+        default=8, ge=1, validation_alias=AliasChoices("WORKER_THREADS", "worker_threads")
     )
     sweep_interval_seconds: float = Field(
-        default=15.0, validation_alias=AliasChoices("SWEEP_INTERVAL_SECONDS", "sweep_interval")
+        default=15.0,
+        gt=0,
+        validation_alias=AliasChoices("SWEEP_INTERVAL_SECONDS", "sweep_interval"),
     )
     retry_max_tries: int = Field(
         default=8,
@@ -129,7 +150,10 @@ class BrokerSettings(BaseSettings):
         description="Wait before the 2nd try; each later wait is 3x longer (±20 %).",
     )
     lease_seconds: float = Field(
-        default=120.0, validation_alias=AliasChoices("RUN_LEASE_SECONDS", "lease_seconds")
+        default=120.0,
+        gt=0,
+        validation_alias=AliasChoices("RUN_LEASE_SECONDS", "lease_seconds"),
+        description="A step still running after this long is taken for lost (see Settings).",
     )
 
     @field_validator("url")

@@ -103,6 +103,7 @@ def deployment(
             "HOOKLINE_ENV": "production",
             "OUTBOUND_ALLOW_NETWORKS": "127.0.0.0/8",
             "RUN_LEASE_SECONDS": "3",
+            "OUTBOUND_TOTAL_TIMEOUT": "2",  # a lease must outlast the longest step (x1.5)
             "SWEEP_INTERVAL_SECONDS": "0.5",
             "LOG_LEVEL": "INFO",
             "INBOUND_RATE_LIMIT_PER_MINUTE": "0",
