@@ -3,8 +3,9 @@
 Starts `hookline serve` on a fresh SQLite file (or `--database-url` PostgreSQL), creates a
 workflow through the API, then for each history size: bulk-seeds finished events and
 runs for that workflow straight into the database (multi-row INSERTs, not the API), and
-measures the workflow's run-list and event-list API (first page and a deep page),
-ingest p50/p99 (wrk, 32 connections) and the SQLite query plans of the hot queries.
+measures the workflow's run-list and event-list API (first page and a deep page), the
+workflow page (its run list) and the dashboard as HTML for a signed-in session, ingest
+p50/p99 (wrk, 32 connections) and the SQLite query plans of the hot queries.
 
     python bench/scale.py                      # 1,000 then 1,000,000 on SQLite
     python bench/scale.py --sizes 1000 100000  # quicker
@@ -15,7 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,8 +31,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.load import api_token, create_workflow, hookline_processes
-from bench.processes import ROOT, asgi_server, free_port, run_wrk, running
+from bench.load import create_workflow, hookline_processes
+from bench.processes import BIN, ROOT, asgi_server, free_port, run_wrk, running
 
 BODY = json.dumps({"id": "seed", "amount": 10.0, "note": "x" * 900}).encode()
 PLAN = [{"type": "http_request", "config": {"method": "POST", "url": "http://127.0.0.1:9/in"}}]
@@ -75,6 +79,18 @@ def _run(workflow_id: int, event_id: int, at: datetime) -> dict[str, object]:
     }  # fmt: skip
 
 
+def wait_until_idle(database_url: str, limit: float = 300.0) -> None:
+    """Let the worker finish the previous ingest's runs, so they do not skew the timings."""
+    engine = sa.create_engine(database_url)
+    deadline = time.monotonic() + limit
+    unfinished = "SELECT count(*) FROM run WHERE status IN ('queued', 'running')"
+    with engine.connect() as connection:
+        while connection.exec_driver_sql(unfinished).scalar() and time.monotonic() < deadline:
+            connection.rollback()
+            time.sleep(0.5)
+    engine.dispose()
+
+
 def timed_gets(client: httpx.Client, url: str, repeat: int) -> tuple[float, float]:
     """p50 and p99 in ms of `repeat` sequential GETs."""
     times = []
@@ -86,9 +102,46 @@ def timed_gets(client: httpx.Client, url: str, repeat: int) -> tuple[float, floa
     return statistics.median(times), times[int(len(times) * 0.99) - 1]
 
 
-def measure(base: str, token: str, workflow_id: int, hook_url: str) -> dict[str, str]:
+def user_with_password(env: dict[str, str], cwd: Path) -> tuple[str, str, str]:
+    """A user who can sign in: e-mail, password and an API token."""
+    email, password = f"scale-{secrets.token_hex(3)}@example.com", secrets.token_urlsafe(16)
+    output = subprocess.run(
+        [str(BIN / "hookline"), "users", "create", email, "--api-token", "--password", password],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return email, password, output.strip().rsplit(" ", 1)[-1]
+
+
+def signed_in(base: str, email: str, password: str) -> httpx.Client:
+    """A browser-like session: the sign-in form with its CSRF token, cookies kept."""
+    client = httpx.Client(base_url=base, timeout=30)
+    form = client.get("/signin").text
+    found = re.search(r'name="_csrf_token"[^>]*value="([^"]+)"', form) or re.search(
+        r'value="([^"]+)"[^>]*name="_csrf_token"', form
+    )
+    assert found, "no CSRF token on the sign-in page"
+    data = {"email": email, "password": password, "_csrf_token": found.group(1)}
+    answer = client.post("/signin", data=data)
+    assert answer.status_code in (302, 303), answer.text  # redirected to the dashboard
+    assert "/signin" not in str(client.get("/", follow_redirects=True).url), "not signed in"
+    return client
+
+
+def measure(
+    base: str, token: str, workflow_id: int, hook_url: str, browser: httpx.Client
+) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {token}"}
     figures: dict[str, str] = {}
+    for name, url in {
+        "workflow page (HTML run list)": f"/workflows/{workflow_id}",
+        "dashboard (HTML)": "/",
+    }.items():
+        p50, p99 = timed_gets(browser, url, 50)
+        figures[name] = f"{p50:.1f} / {p99:.1f}"
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         first = client.get(f"/api/v1/workflows/{workflow_id}/runs?limit=50").json()
         deep_before = first.get("next_before") or 1
@@ -126,6 +179,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 1_000_000])
+    parser.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        help="CREATE INDEX … to try before measuring (what a missing index would change)",
+    )
     args = parser.parse_args()
     sink_port, port = free_port(), free_port()
     results: dict[int, dict[str, str]] = {}
@@ -136,19 +195,26 @@ def main() -> None:
         hookline_processes("embedded", port, Path(tmp)) as (env, _pids),
     ):  # fmt: skip
         base = f"http://127.0.0.1:{port}"
-        token = api_token(env, Path(tmp))
+        email, password, token = user_with_password(env, Path(tmp))
+        browser = signed_in(base, email, password)
         hook_url = create_workflow(base, token, sink_port)
         workflow_id = int(
             httpx.get(
                 f"{base}/api/v1/workflows", headers={"Authorization": f"Bearer {token}"}
             ).json()[0]["id"]
         )
+        engine = sa.create_engine(env["DATABASE_URL"])
+        with engine.begin() as connection:
+            for statement in args.index:
+                connection.exec_driver_sql(statement)
+        engine.dispose()
         seeded = 0
         for size in sorted(args.sizes):
             took = seed(env["DATABASE_URL"], workflow_id, size - seeded)
             seeded = size
             print(f"seeded up to {size:,} events + runs in {took:.0f} s", flush=True)
-            results[size] = measure(base, token, workflow_id, hook_url)
+            wait_until_idle(env["DATABASE_URL"])
+            results[size] = measure(base, token, workflow_id, hook_url, browser)
         plans = query_plans(env["DATABASE_URL"], workflow_id)
     sizes = sorted(results)
     print("\n| p50 / p99 ms | " + " | ".join(f"{s:,} rows" for s in sizes) + " | ratio p99 |")
