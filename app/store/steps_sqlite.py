@@ -225,6 +225,8 @@ _FINISH = Prepared(
     .where(_RUN.c.id == sa.bindparam("run_id"))
     .values(bind_all(_RUN, ["status", "error", "finished_at", "updated_at", "lease_until"]))
 )
+# `!= 0` is safe here (unlike on PostgreSQL, see store/alerts.py): SQLite serialises write
+# transactions, so a failure's count has committed before this one reads the streak.
 _RESET_STREAK = Prepared(
     sa.update(_WORKFLOW)
     .where(_WORKFLOW.c.id == sa.bindparam("workflow_id"), _WORKFLOW.c.failure_streak != 0)
