@@ -3,7 +3,8 @@
 `log_context(run_id=…, event_id=…)` attaches ids to every line logged inside it — the
 worker's own lines and those of the libraries it calls — through a context variable, so
 one `grep '"run_id": 42'` finds a run's whole story. Values are ids and names only:
-never payloads, headers or secrets.
+never payloads, headers or secrets; libraries that log full URLs or SQL parameters are
+kept to warnings, and inbound URL tokens are hidden in access lines.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from typing import Literal, TextIO
@@ -20,6 +22,9 @@ from pythonjsonlogger.json import JsonFormatter
 
 LogFormat = Literal["json", "text"]
 CONTEXT_FIELDS = ("workflow_id", "event_id", "run_id", "step", "step_type", "attempt")
+# httpx/httpcore log each request's full URL; aiosqlite logs SQL parameters (tokens) at DEBUG
+QUIET_LOGGERS = ("httpx", "httpcore", "aiosqlite")
+_HOOK_PATH = re.compile(r"(/hooks/)[^/?\s\"]+")
 
 _context: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar(
     "hookline_log_context", default=None
@@ -76,6 +81,29 @@ def build_handler(log_format: LogFormat, stream: TextIO | None = None) -> loggin
     return handler
 
 
+class HookPathFilter(logging.Filter):
+    """Hides the token of inbound URLs (`/hooks/<token>`) in access-log lines: anyone
+    holding it can start the workflow."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _HOOK_PATH.sub(r"\1[hidden]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def quiet_url_loggers() -> None:
+    """Keep full outbound URLs (a chat webhook URL is its own secret) and inbound tokens
+    out of the logs, whatever LOG_LEVEL says: libraries that print them log warnings only."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HookPathFilter) for f in access.filters):
+        access.addFilter(HookPathFilter())
+
+
 def configure_logging(*, level: str, log_format: LogFormat) -> None:
     """Replace the root handlers with one stderr handler in the chosen format."""
     root = logging.getLogger()
@@ -83,4 +111,5 @@ def configure_logging(*, level: str, log_format: LogFormat) -> None:
         root.removeHandler(old)
     root.addHandler(build_handler(log_format))
     root.setLevel(level.upper())
+    quiet_url_loggers()
     logging.captureWarnings(True)  # library warnings become log lines in the same format

@@ -57,6 +57,9 @@ async def post_json(
         result = failed(exc.message, started, warnings)
         return replace(result, request=shown, retryable=isinstance(exc, OutboundError))
     result = summarize_response(response, shown, tuple(warnings))
+    if result.response is not None:  # a redirect's target is as secret as the URL itself
+        final_url = redacted(str(result.response.get("final_url") or url))
+        result = replace(result, response={**result.response, "final_url": final_url})
     if result.outcome == "failed":
         detail = response.body[:MAX_ERROR_DETAIL].decode("utf-8", errors="replace").strip()
         reason = f"{service} answered {response.status}" + (f": {detail}" if detail else "")

@@ -6,6 +6,8 @@ import base64
 from typing import Any
 
 from app.inbound.request import InboundRequest
+from app.integrations.response_summary import HIDDEN
+from app.integrations.webhook_post import redacted
 from app.settings import Settings
 from app.store.sealing import is_sealed, is_secret_key, sealed_hint
 from app.store.tables import Event, EventFile, Run, Step, StepAttempt, Workflow, utcnow
@@ -79,6 +81,19 @@ def run_out(run: Run) -> RunOut:
     )
 
 
+def shown_response(
+    request: dict[str, Any] | None, response: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """A step's recorded answer, its `final_url` hidden like the request's URL was (a chat
+    webhook URL is the secret itself; records made before it was hidden at the source)."""
+    if not response or not isinstance(response.get("final_url"), str):
+        return response
+    shown_url = (request or {}).get("url")
+    if isinstance(shown_url, str) and HIDDEN in shown_url:
+        return {**response, "final_url": redacted(response["final_url"])}
+    return response
+
+
 def attempt_out(attempt: StepAttempt) -> StepAttemptOut:
     return StepAttemptOut(
         step_index=attempt.step_index,
@@ -89,7 +104,7 @@ def attempt_out(attempt: StepAttempt) -> StepAttemptOut:
         finished_at=attempt.finished_at,
         duration_ms=attempt.duration_ms,
         request=attempt.request,
-        response=attempt.response,
+        response=shown_response(attempt.request, attempt.response),
         error=attempt.error,
         warnings=list(attempt.warnings or []),
     )

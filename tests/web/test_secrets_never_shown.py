@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
+from app.logs import QUIET_LOGGERS, configure_logging
 from app.store.db import create_engine
+from app.web.presenters import shown_response
 from tests.conftest import ApiUser, wait_for
+from tests.support.chat_webhooks import SLACK_PATH, serve_chat_webhooks
+from tests.support.local_http import LocalServer
 
 SIGNING_SECRET = "shhh-signing-secret-7f3a9c"
 VERIFY_TOKEN = "meta-verify-token-5e1d"
@@ -126,7 +132,10 @@ async def _sign_in_as_owner(client: AsyncTestClient, user: ApiUser) -> None:  # 
     )
 
 
-async def _stored_rows_hold_no_plain_secret(client: AsyncTestClient) -> bool:  # type: ignore[type-arg]
+async def _stored_rows_hold_no_plain_secret(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    secrets: tuple[str, ...] = SECRETS,
+) -> bool:
     engine = create_engine(client.app.state.settings.database)
     async with engine.connect() as connection:
         stored = [
@@ -136,4 +145,98 @@ async def _stored_rows_hold_no_plain_secret(client: AsyncTestClient) -> bool:  #
         ]
     await engine.dispose()
     assert any("hookline-sealed:v1:" in row for row in stored), "secrets should be stored sealed"
-    return not any(secret in row for row in stored for secret in SECRETS)
+    return not any(secret in row for row in stored for secret in secrets)
+
+
+SLACK_SECRET = SLACK_PATH.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def chat() -> Iterator[LocalServer]:
+    yield from serve_chat_webhooks()
+
+
+@pytest.fixture
+def production_logging() -> Iterator[io.StringIO]:
+    """The real logging setup (JSON lines), its handler writing into a buffer; undone after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    access = logging.getLogger("uvicorn.access")
+    access_filters = list(access.filters)
+    configure_logging(level="DEBUG", log_format="json")
+    buffer = io.StringIO()
+    (handler,) = root.handlers
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(buffer)
+    yield buffer
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in quiet.items():
+        logging.getLogger(name).setLevel(old)
+    access.filters[:] = access_filters
+
+
+async def test_a_slack_webhook_url_is_hidden_in_the_api_and_never_logged(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    api_user: ApiUser,
+    chat: LocalServer,
+    production_logging: io.StringIO,
+) -> None:
+    definition = {
+        "name": "To Slack",
+        "steps": [
+            {
+                "type": "slack_message",
+                "config": {
+                    "webhook_url": chat.url(SLACK_PATH),
+                    "text": "Paid {{ trigger.body.n }}",
+                },
+            }
+        ],
+    }
+    created = await client.post("/api/v1/workflows", json=definition, headers=api_user.headers)
+    assert created.status_code == 201, created.text
+    workflow = created.json()
+    hook_path = workflow["hook_url"].removeprefix("http://testserver.local")
+    accepted = await client.post(hook_path, json={"n": 5})
+    assert accepted.status_code == 202, accepted.text
+
+    async def finished_run() -> dict | None:
+        runs = (
+            await client.get(f"/api/v1/workflows/{workflow['id']}/runs", headers=api_user.headers)
+        ).json()["items"]
+        return runs[0] if runs and runs[0]["status"] in ("succeeded", "failed") else None
+
+    run = await wait_for(finished_run)
+    assert run["status"] == "succeeded" and len(chat.received) == 1
+    run_answer = await client.get(f"/api/v1/runs/{run['id']}", headers=api_user.headers)
+    attempt = run_answer.json()["steps"][0]
+    assert attempt["response"]["final_url"] == chat.url("/[hidden]")
+    assert attempt["request"]["url"] == chat.url("/[hidden]")
+    seen = [
+        run_answer.text,
+        (await client.get(f"/api/v1/workflows/{workflow['id']}", headers=api_user.headers)).text,
+        (await client.get(f"/api/v1/events/{run['event_id']}", headers=api_user.headers)).text,
+    ]
+    token = hook_path.rsplit("/", 1)[1]
+    logging.getLogger("uvicorn.access").info(  # the line uvicorn writes for each request
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "POST", hook_path, "1.1", 202
+    )
+    logged = production_logging.getvalue()
+    assert f'"run_id": {run["id"]}' in logged, "the run's own lines were captured"
+    assert "/hooks/[hidden]" in logged
+    assert not any(SLACK_SECRET in text_ for text_ in seen), "the webhook URL was shown back"
+    assert SLACK_SECRET not in logged and token not in logged, "a secret URL reached the log"
+    assert await _stored_rows_hold_no_plain_secret(client, secrets=(SLACK_SECRET,))
+
+
+def test_a_run_recorded_before_the_fix_shows_its_webhook_url_hidden() -> None:
+    request = {"method": "POST", "url": "https://hooks.slack.com/[hidden]"}
+    response = {"status": 200, "final_url": "https://hooks.slack.com/services/T/B/" + SLACK_SECRET}
+    shown = shown_response(request, response)
+    assert shown is not None and shown["final_url"] == "https://hooks.slack.com/[hidden]"
+    plain = {"url": "https://api.example.com/orders"}
+    assert shown_response(plain, {"final_url": "https://api.example.com/orders/2"}) == {
+        "final_url": "https://api.example.com/orders/2"
+    }
