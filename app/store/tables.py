@@ -157,6 +157,8 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("workflow_id", "dedupe_key"),
         sa.Index("ix_event_workflow_id_id", "workflow_id", "id"),
+        # Held-event counts on the dashboard and workflow page stay flat as history grows.
+        sa.Index("ix_event_workflow_id_outcome", "workflow_id", "outcome"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,55 @@
+"""The dashboard's queries use indexes: none reads a whole events or runs table (SQLite's
+plan), so the pages stay as fast with a million stored events as with a thousand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+
+from app.settings import Settings
+from app.store.dashboard import summarize_user_workflows
+from app.store.db import SessionFactory, transaction
+from app.store.tables import utcnow
+from tests.store.conftest import Owner
+
+HISTORY_TABLES = ("event", "run", "step_attempt")
+
+
+async def test_dashboard_queries_never_scan_history(
+    settings: Settings, sessions: SessionFactory, alice: Owner
+) -> None:
+    if not settings.database.is_sqlite:
+        pytest.skip("query plans are checked on SQLite; PostgreSQL plans depend on statistics")
+    executed: list[tuple[str, Any]] = []
+
+    def remember(conn: Connection, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            executed.append((statement, params))
+
+    async with transaction(sessions) as session:
+        sync_engine = (await session.connection()).engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", remember)
+        try:
+            await summarize_user_workflows(session, user_id=alice.user_id, now=utcnow())
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", remember)
+        assert executed, "the dashboard ran no queries?"
+        scans, plans = [], []
+        for statement, params in executed:
+            connection = await session.connection()
+            explained = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+            rows = explained.all()
+            for row in rows:
+                detail = str(row[-1])
+                plans.append(detail)
+                # "SEARCH t USING INDEX" reads a slice; "SCAN t" (even "USING INDEX") reads all.
+                if any(detail.startswith(f"SCAN {table}") for table in HISTORY_TABLES):
+                    scans.append(f"{detail}  <-  {statement[:160]}")
+        assert scans == []
+        # Held events are counted from the (workflow, outcome) index, not from every event
+        # of the workflow; runs of the last 24 h from the (workflow, created_at) index.
+        assert any("(workflow_id=? AND outcome=?)" in plan for plan in plans), plans
+        assert any("(workflow_id=? AND created_at>?)" in plan for plan in plans), plans
