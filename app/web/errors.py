@@ -51,7 +51,7 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
         return Redirect(path=f"/signin?next={request.url.path}")
     message = str(exc.detail)
     if isinstance(exc, ValidationException):
-        message = _validation_message(exc)
+        message = _missing_body_message(request, exc) or _validation_message(exc)
     if _wants_json(request):
         content: dict[str, Any] = {"error": message, "status": exc.status_code}
         if isinstance(exc, InvalidInput):
@@ -60,13 +60,28 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return _page(request, exc.status_code, _title(exc.status_code), message)
 
 
+def _missing_body_message(request: Request[Any, Any, Any], exc: ValidationException) -> str | None:
+    """Litestar reports an empty body as the body parameter's name in quotes ("'data'")."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    empty = any(
+        isinstance(item, dict)
+        and item.get("source") == "body"
+        and item.get("message") == repr(item.get("key"))
+        for item in extra
+    )
+    if not empty:
+        return None
+    what = "the workflow" if request.url.path.startswith("/api/v1/workflows") else "it"
+    return f"The request body is empty; send {what} as JSON."
+
+
 def _validation_message(exc: ValidationException) -> str:
     extra = exc.extra if isinstance(exc.extra, list) else []
     parts = []
     for item in extra[:5]:
         if isinstance(item, dict):
             where = str(item.get("key") or "").strip() or "request"
-            parts.append(f"{where}: {item.get('message')}")
+            parts.append(f"{where}: {str(item.get('message')).removeprefix('Value error, ')}")
     detail = "; ".join(parts)
     return f"The request was not valid — {detail}" if detail else "The request was not valid."
 

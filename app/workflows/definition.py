@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PATHS_TYPE = "paths"
 # Tries per step a workflow may ask for (1 = no automatic retries).
@@ -25,8 +25,39 @@ RetryTries = Annotated[
 ]
 
 
+def refuse_unknown_fields(data: Any, model: type[BaseModel], what: str, hint: str) -> Any:
+    """Refuse a field the model does not have (it would be dropped silently), saying
+    which fields there are and where such a field belongs."""
+    if isinstance(data, dict):
+        unknown = [str(key) for key in data if key not in model.model_fields]
+        if unknown:
+            fields = list(model.model_fields)
+            known = ", ".join(fields[:-1]) + f" and {fields[-1]}"
+            name = unknown[0]
+            raise ValueError(
+                f'"{name}" is not a {what} field (a {what} has {known}): ' + hint.format(name=name)
+            )
+    return data
+
+
+_STEP_HINT = (
+    'the step\'s own settings, such as "{name}", go inside "config", e.g. '
+    '{{"type": "http_request", "config": {{"url": "…", "{name}": …}}}}.'
+)
+_WORKFLOW_HINT = (
+    'a step\'s settings go inside that step\'s "config", the webhook\'s settings inside "trigger".'
+)
+
+
 class StepDefinition(BaseModel):
     """One action in the chain; `config` is validated by the action type's own model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_fields(cls, data: Any) -> Any:
+        return refuse_unknown_fields(data, cls, "step", _STEP_HINT)
 
     type: str = Field(min_length=1, max_length=50, examples=["http_request"])
     name: str | None = Field(default=None, max_length=200)
@@ -36,6 +67,13 @@ class StepDefinition(BaseModel):
 
 class WorkflowDefinition(BaseModel):
     """The user-editable shape of a workflow (the API's request body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_fields(cls, data: Any) -> Any:
+        return refuse_unknown_fields(data, cls, "workflow", _WORKFLOW_HINT)
 
     name: str = Field(min_length=1, max_length=200)
     enabled: bool = True
@@ -65,6 +103,13 @@ def describe_paths_placement(steps: Sequence[StepDefinition]) -> str | None:
 
 class WorkflowUpdate(BaseModel):
     """A partial update: fields left out keep their current values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_fields(cls, data: Any) -> Any:
+        return refuse_unknown_fields(data, cls, "workflow", _WORKFLOW_HINT)
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None
