@@ -56,6 +56,7 @@ class OutboundResponse:
     truncated: bool
     duration_ms: int
     final_url: str
+    max_bytes: int = 0  # the cap the body was read up to (the policy's max_response_bytes)
 
 
 class _NoCookies(CookiePolicy):
@@ -147,7 +148,9 @@ async def send_request(
     except httpx.HTTPError as exc:
         raise OutboundError(describe_http_error(exc, policy)) from exc
     duration_ms = int((time.monotonic() - started) * 1000)
-    return OutboundResponse(status, response_headers, body, truncated, duration_ms, final_url)
+    return OutboundResponse(
+        status, response_headers, body, truncated, duration_ms, final_url, policy.max_response_bytes
+    )
 
 
 async def _exchange(

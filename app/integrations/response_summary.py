@@ -62,11 +62,27 @@ def summarize_response(
         },
         output={"response": _output(response, headers, charset)},
         error=None if succeeded else f"The destination answered {response.status} {reason}".strip(),
-        warnings=warnings,
+        warnings=(*warnings, *_cut_warning(response)),
         duration_ms=response.duration_ms,
         retryable=not succeeded and retryable,
         retry_after_seconds=None if succeeded else parse_retry_after(headers.get("retry-after")),
     )
+
+
+def _cut_warning(response: OutboundResponse) -> tuple[str, ...]:
+    """Say so when the answer was cut at OUTBOUND_MAX_RESPONSE_BYTES (later steps see less)."""
+    if not response.truncated:
+        return ()
+    size = byte_size(response.max_bytes)
+    return (f"The answer was larger than {size}; only the first {size} was kept.",)
+
+
+def byte_size(count: int) -> str:
+    """1048576 → "1 MiB", 65536 → "64 KiB", 5000 → "5000 bytes"."""
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= factor and count % factor == 0:
+            return f"{count // factor} {unit}"
+    return f"{count} bytes"
 
 
 def _output(response: OutboundResponse, headers: httpx.Headers, charset: str) -> dict[str, Any]:
