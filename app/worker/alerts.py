@@ -116,10 +116,21 @@ def alert_message(facts: AlertFacts, settings: Settings) -> EmailMessage:
     lines += [
         f"See the runs: {runs_url}",
         "",
-        "You get at most one of these e-mails per workflow per hour.",
+        "You get at most one of these e-mails per workflow "
+        f"{per_interval(settings.alerts.min_interval_seconds)}.",
     ]
     message.set_content("\n".join(lines))
     return message
+
+
+def per_interval(seconds: float) -> str:
+    """ALERT_MIN_INTERVAL_SECONDS in words: 3600 → "per hour", 90 → "every 90 seconds"."""
+    whole = round(seconds)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if whole >= size and whole % size == 0:
+            count = whole // size
+            return f"per {unit}" if count == 1 else f"every {count} {unit}s"
+    return "per second" if whole == 1 else f"every {whole} seconds"
 
 
 def operator_smtp(settings: Settings) -> SmtpServer:

@@ -211,7 +211,9 @@ def _decide(
             due = utcnow() + delay
             note = f"Try {tries.try_number + 1} of {tries.policy.max_tries} is due at "
             note += f"{due:%Y-%m-%d %H:%M:%S} UTC."
-            record = replace(record, status="retry_scheduled", error=f"{result.error} {note}")
+            said = (result.error or "The step failed").rstrip()
+            said += "" if said.endswith((".", "!", "?")) else "."  # "…Error. Try 2 of 8…"
+            record = replace(record, status="retry_scheduled", error=f"{said} {note}")
             return retry_decision(step_index=claim.step_index, now=utcnow(), delay=delay), record
         if tries.policy.max_tries > 1:
             gave_up = f"(gave up after {tries.policy.max_tries} tries)"

@@ -10,13 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app.settings import AlertSettings, Settings
-from app.store.alerts import AlertDue, claim_alert
+from app.settings import AlertSettings, AppSettings, Settings
+from app.store.alerts import AlertDue, AlertFacts, claim_alert
 from app.store.db import SessionFactory, transaction
 from app.store.tables import Run, StepAttempt, Workflow, utcnow
 from app.store.workflows import set_workflow_enabled
-from app.worker.alerts import send_due_alerts
+from app.worker.alerts import alert_message, send_due_alerts
 from app.worker.execution import run_next_step
+from tests.conftest import TEST_SECRET
 from tests.support.local_http import LocalServer
 from tests.support.smtp_mailbox import Mailbox, free_port, serve_mailbox
 from tests.worker.alert_support import (
@@ -246,3 +247,15 @@ async def test_a_run_our_crashed_worker_left_unknown_is_alerted_but_does_not_cou
     # The owner hears about both failed runs; only the 400 is the workflow's own failure
     # streak (a crash neither adds to it nor resets it).
     assert (row.failure_streak, row.unalerted_failures) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(3600, "per hour"), (60, "per minute"), (7200, "every 2 hours"), (90, "every 90 seconds")],
+)
+def test_the_alert_email_states_the_configured_interval(seconds: float, said: str) -> None:
+    alerts = AlertSettings(smtp_host="127.0.0.1", min_interval_seconds=seconds)
+    settings = Settings(app=AppSettings(env="test", secret_key=TEST_SECRET), alerts=alerts)
+    facts = AlertFacts(1, "Orders", "owner@example.com", 2, "HTTP 500", None)
+    message = alert_message(facts, settings)
+    assert f"You get at most one of these e-mails per workflow {said}." in message.get_content()

@@ -66,7 +66,7 @@ async def test_temporary_failure_is_retried_until_tries_run_out(
     assert run["status"] == "failed"
     assert [s["status"] for s in run["steps"]] == ["retry_scheduled", "retry_scheduled", "failed"]
     assert [s["attempt"] for s in run["steps"]] == [1, 2, 3]
-    assert "Try 2 of 3 is due at" in run["steps"][0]["error"]
+    assert ". Try 2 of 3 is due at" in run["steps"][0]["error"]
     assert "gave up after 3 tries" in run["error"]
     assert len(sink.received) == 3
 
