@@ -61,6 +61,8 @@ class EditorPage:
     focus: str | None = None
     # A submitted form shown again (after an editing action or a problem) is not saved yet.
     unsaved: bool = False
+    # The latest saved version, when the form was made from an older one (nothing saved).
+    conflict_version: int | None = None
     choices: dict[str, Any] = field(default_factory=lambda: CHOICES)
 
     def step_template(self, step: StepForm) -> str:

@@ -48,15 +48,20 @@ class WorkflowForm:
     enabled: bool = True
     steps: list[StepForm] = field(default_factory=list)
     trigger: TriggerForm = field(default_factory=TriggerForm)
+    # The saved version the editor was opened from (None: a new workflow, or a client
+    # that does not say, whose save is not checked).
+    version: int | None = None
 
 
 def read_workflow_form(form: Any) -> WorkflowForm:
     """Build the editor state from submitted form data (a multidict)."""
+    version = str(form.get("version", "")).strip()
     return WorkflowForm(
         name=str(form.get("name", "")).strip(),
         enabled="enabled" in form,
         steps=read_steps(form, "steps"),
         trigger=read_trigger_form(form),
+        version=int(version) if version.isdigit() and len(version) < 10 else None,
     )
 
 

@@ -5,9 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from app.workflows.definition import StepDefinition
+from app.workflows.definition import StepDefinition, WorkflowUpdate
+
+
+class WorkflowReplace(WorkflowUpdate):
+    """A PUT body: the update, and optionally the `version` it was made from."""
+
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "The workflow's `version` when you read it. If it has been saved since, the "
+            "update is refused with 409 and nothing changes; leave it out to save anyway."
+        ),
+    )
 
 
 class WorkflowOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import JSONBody
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +16,7 @@ from app.settings import Settings
 from app.store.sealing import open_definition, vault_for
 from app.store.tables import Step, User, Workflow
 from app.store.workflow_settings import set_retry_max_tries
+from app.store.workflow_versions import claim_workflow_version
 from app.store.workflows import (
     create_workflow,
     delete_workflow,
@@ -28,9 +29,25 @@ from app.store.workflows import (
 from app.web.errors import InvalidInput
 from app.web.params import ObjectId
 from app.web.presenters import workflow_out
-from app.web.schemas import WorkflowOut
+from app.web.schemas import WorkflowOut, WorkflowReplace
+from app.web.secret_reuse import reuse_sealed_secrets
 from app.web.secrets import keep_unchanged_secrets
 from app.workflows.definition import WorkflowDefinition, WorkflowUpdate
+
+
+class WorkflowChanged(HTTPException):
+    """The update was made from a version that is no longer the latest."""
+
+    status_code = 409
+
+    def __init__(self, *, seen: int, current: int | None) -> None:
+        now = f" (it is at version {current} now)" if current is not None else ""
+        super().__init__(
+            detail=(
+                f"This workflow was changed since version {seen}{now}, so nothing was saved: "
+                "read it again, make your change to the latest version and send that version."
+            )
+        )
 
 
 def check_definition(definition: WorkflowDefinition) -> WorkflowDefinition:
@@ -100,22 +117,29 @@ class WorkflowApiController(Controller):
     async def replace(
         self,
         workflow_id: ObjectId,
-        data: JSONBody[WorkflowUpdate],
+        data: JSONBody[WorkflowReplace],
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
     ) -> WorkflowOut:
         """Update the workflow. Fields left out keep their current values (so renaming never
-        drops steps or signature checks); masked secrets (••••) keep their value."""
+        drops steps or signature checks); masked secrets (••••) keep their value. With
+        `version`, an update made from an outdated version answers 409 and changes nothing."""
         workflow = await owned_workflow(db, user, workflow_id)
         assert workflow.id is not None
+        if data.version is not None and data.version != workflow.version:
+            raise WorkflowChanged(seen=data.version, current=workflow.version)
         steps = await list_workflow_steps(db, workflow_id=workflow.id)
         vault = vault_for(settings)
         merged = with_current_values(data, workflow, steps)
         definition = open_definition(keep_unchanged_secrets(merged, workflow, steps), vault)
-        await update_workflow(
-            db, workflow=workflow, definition=check_definition(definition), vault=vault
-        )
+        checked = check_definition(definition)
+        if data.version is not None and not await claim_workflow_version(
+            db, workflow=workflow, seen_version=data.version
+        ):
+            raise WorkflowChanged(seen=data.version, current=None)
+        kept = reuse_sealed_secrets(checked, workflow=workflow, steps=steps, vault=vault)
+        await update_workflow(db, workflow=workflow, definition=kept, vault=vault)
         if "retry_max_tries" in data.model_fields_set:
             await set_retry_max_tries(db, workflow=workflow, tries=data.retry_max_tries)
         return await self._out(db, settings, workflow)
@@ -151,7 +175,7 @@ def with_current_values(
         steps=step_definitions(steps),
         trigger=workflow.trigger,
     )
-    given = {name: getattr(data, name) for name in data.model_fields_set}
+    given = {name: getattr(data, name) for name in data.model_fields_set if name != "version"}
     if given.get("name") is None:
         given.pop("name", None)
     if given.get("enabled") is None:

@@ -18,6 +18,7 @@ from app.store.history import list_workflow_runs
 from app.store.hook_urls import rotate_hook_token
 from app.store.sealing import open_trigger, vault_for
 from app.store.tables import Event, Run, User, Workflow, utcnow
+from app.store.workflow_versions import claim_workflow_version
 from app.store.workflows import (
     create_workflow,
     delete_workflow,
@@ -30,7 +31,8 @@ from app.store.workflows import (
 from app.web.editor_page import EditorPage, checked_definition, reshown
 from app.web.forms import WorkflowForm, form_from_definition, read_workflow_form
 from app.web.params import ObjectId
-from app.web.secrets import editor_secrets
+from app.web.secret_reuse import reuse_sealed_secrets
+from app.web.secrets import SecretBox, editor_secrets
 from app.web.step_forms.actions import apply_editor_action, is_editor_action
 from app.web.step_forms.steps import new_step
 from app.web.trigger_form import trigger_form_from_config
@@ -120,6 +122,7 @@ class WorkflowPagesController(Controller):
         definition = WorkflowDefinition(name=workflow.name, enabled=workflow.enabled, steps=steps)
         form = form_from_definition(definition)
         form.trigger = trigger_form_from_config(workflow.trigger)
+        form.version = workflow.version
         page = EditorPage(
             form=form,
             workflow=workflow,
@@ -157,37 +160,39 @@ class WorkflowPagesController(Controller):
         )
         settings = request.app.state.settings
         secrets = editor_secrets(settings, user_id=user.id, workflow=workflow, steps=stored_steps)
-        hook_url = settings.hook_url(workflow.hook_token) if workflow else None
+        page = EditorPage(
+            form=form,
+            workflow=workflow,
+            hook_url=settings.hook_url(workflow.hook_token) if workflow else None,
+            unsaved=True,
+        )
         if is_editor_action(action):
-            page = EditorPage(form=form, workflow=workflow, hook_url=hook_url, unsaved=True)
             page.focus = apply_editor_action(form.steps, action)
-            reshown(form, secrets)
-            context = {"page": page, "user": user}
-            # media type said outright: the POST handlers return Any, which means JSON
-            return Template("workflows/editor.html", context=context, media_type=MediaType.HTML)
+            return _shown_again(page, user, secrets, status=200)
+        seen = seen_version(action, form)
+        if workflow is not None and seen is not None and seen != workflow.version:
+            page.conflict_version = workflow.version
+            return _shown_again(page, user, secrets, status=409)
         stored = open_trigger(settings, workflow.trigger) if workflow else None
-        definition, errors = checked_definition(form, stored, secrets)
+        definition, page.errors = checked_definition(form, stored, secrets)
         if definition is None:
-            reshown(form, secrets, errors)
-            page = EditorPage(
-                form=form, errors=errors, workflow=workflow, hook_url=hook_url, unsaved=True
-            )
-            context = {"page": page, "user": user}
-            return Template(
-                "workflows/editor.html",
-                context=context,
-                status_code=400,
-                media_type=MediaType.HTML,
-            )
+            return _shown_again(page, user, secrets, status=400)
+        vault = vault_for(settings)
         if workflow is None:
-            assert user.id is not None
-            vault = vault_for(request.app.state.settings)
             workflow = await create_workflow(
                 db, user_id=user.id, definition=definition, vault=vault
             )
-        else:
-            vault = vault_for(request.app.state.settings)
-            await update_workflow(db, workflow=workflow, definition=definition, vault=vault)
+            return Redirect(path=f"/workflows/{workflow.id}")
+        if seen is not None and not await claim_workflow_version(
+            db, workflow=workflow, seen_version=seen
+        ):  # saved by someone else between our read and now
+            await db.refresh(workflow)
+            page.conflict_version = workflow.version
+            return _shown_again(page, user, secrets, status=409)
+        definition = reuse_sealed_secrets(
+            definition, workflow=workflow, steps=stored_steps, vault=vault
+        )
+        await update_workflow(db, workflow=workflow, definition=definition, vault=vault)
         return Redirect(path=f"/workflows/{workflow.id}")
 
     @post("/workflows/{workflow_id:int}/toggle")
@@ -221,3 +226,24 @@ class WorkflowPagesController(Controller):
     ) -> Redirect:
         await delete_workflow(db, workflow=await _owned(db, user, workflow_id))
         return Redirect(path="/")
+
+
+def seen_version(action: str, form: WorkflowForm) -> int | None:
+    """The version this save was made from: the form's, or the latest one the person saw
+    when they chose "save mine anyway" after a conflict (`overwrite:<version>`)."""
+    verb, _, number = action.partition(":")
+    if verb == "overwrite" and number.isdigit() and len(number) < 10:
+        return int(number)
+    return form.version
+
+
+def _shown_again(page: EditorPage, user: User, secrets: SecretBox, *, status: int) -> Template:
+    """The submitted form shown again, not saved: typed secrets hidden, problems placed."""
+    reshown(page.form, secrets, page.errors)
+    return Template(
+        "workflows/editor.html",
+        context={"page": page, "user": user},
+        status_code=status,
+        # said outright: the POST handlers return Any, which means JSON
+        media_type=MediaType.HTML,
+    )
