@@ -64,6 +64,11 @@ def _replayable_runs(workflow_id: int, range_from: datetime, range_to: datetime)
     )
 
 
+def utc_moment(moment: datetime) -> str:
+    """'0001-01-01 00:00:05': a four-digit year (strftime's %Y drops the zeros) and seconds."""
+    return f"{moment.year:04d}-{moment:%m-%d %H:%M:%S}"
+
+
 async def create_bulk_replay(
     session: AsyncSession,
     *,
@@ -80,7 +85,7 @@ async def create_bulk_replay(
         )
     selection = _replayable_runs(workflow_id, range_from, range_to).subquery()
     count = (await session.exec(select(func.count()).select_from(selection))).one()
-    span = f"between {range_from:%Y-%m-%d %H:%M} and {range_to:%Y-%m-%d %H:%M} UTC"
+    span = f"between {utc_moment(range_from)} and {utc_moment(range_to)} UTC"
     if count == 0:
         raise ReplayRefused(f"There are no failed runs to replay {span}.")
     if count > MAX_BULK_REPLAY:

@@ -117,11 +117,11 @@ async def test_too_many_or_none_get_a_plain_answer(
     assert too_many.status_code == 409
     assert "There are 3 failed runs" in too_many.json()["error"]
     assert "at most 2 can be replayed at once" in too_many.json()["error"]
-    past = {"from": "2020-01-01T00:00:00", "to": "2020-01-02T00:00:00"}
+    past = {"from": "0001-01-01T00:00:00", "to": "2020-01-02T00:00:05"}
     none = await client.post(url, json=past, headers=api_user.headers)
     assert none.status_code == 409
     assert (
-        "no failed runs to replay between 2020-01-01 00:00 and 2020-01-02 00:00 UTC"
+        "no failed runs to replay between 0001-01-01 00:00:00 and 2020-01-02 00:00:05 UTC"
         in (none.json()["error"])
     )
     backwards = await client.post(
