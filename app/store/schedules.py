@@ -4,7 +4,8 @@
 saved or switched on/off (None when off or not scheduled). A clock fires a due tick by
 moving `next_tick_at` to the next time after *now* with a conditional UPDATE (so of
 two clocks only one wins, and a tick missed during downtime fires once, not once per
-missed slot), and records the event and its run in that same transaction.
+missed slot: for the latest slot, saying how many it replaces), and records the event
+and its run in that same transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from app.workflows.schedules import ScheduleConfig, describe_schedule, next_fire
 
 SCHEDULE_METHOD = "SCHEDULE"
 SCHEDULE_PATH = "(schedule)"
+MAX_COUNTED_MISSES = 100_000  # bounds the catch-up count after very long downtime
 
 
 async def due_ticks(
@@ -67,10 +69,11 @@ async def fire_tick(
     )
     if rows_changed(await session.exec(claim)) != 1 or schedule is None:
         return None
+    slot, missed = latest_slot(schedule, due_at=due_at, now=now)
     recorded = await record_event(
         session,
         workflow_id=workflow_id,
-        incoming=_tick_event(schedule, due_at=due_at, now=now),
+        incoming=_tick_event(schedule, slot=slot, missed=missed, now=now),
         outcome="accepted",
         reason=f"Started by the schedule: {describe_schedule(schedule)}.",
         plan=plan_from_steps(
@@ -81,12 +84,29 @@ async def fire_tick(
     return FiredTick(workflow_id, recorded.event_id, recorded.run_id)
 
 
-def _tick_event(schedule: ScheduleConfig, *, due_at: datetime, now: datetime) -> IncomingEvent:
+def latest_slot(
+    schedule: ScheduleConfig, *, due_at: datetime, now: datetime
+) -> tuple[datetime, int]:
+    """The latest slot from `due_at` up to `now`, and how many earlier slots it replaces
+    (after downtime the one catch-up run carries the current time, not the oldest)."""
+    slot, missed = due_at, 0
+    while missed < MAX_COUNTED_MISSES:
+        following = next_fire_time(schedule, after=slot)
+        if following > now:
+            break
+        slot, missed = following, missed + 1
+    return slot, missed
+
+
+def _tick_event(
+    schedule: ScheduleConfig, *, slot: datetime, missed: int, now: datetime
+) -> IncomingEvent:
     body = json.dumps(
         {
-            "scheduled_at": due_at.astimezone(schedule.zone).isoformat(),
-            "scheduled_at_utc": due_at.isoformat().replace("+00:00", "Z"),
+            "scheduled_at": slot.astimezone(schedule.zone).isoformat(),
+            "scheduled_at_utc": slot.isoformat().replace("+00:00", "Z"),
             "timezone": schedule.timezone,
+            "missed_ticks": missed,
         }
     )
     return IncomingEvent(
@@ -99,7 +119,7 @@ def _tick_event(schedule: ScheduleConfig, *, due_at: datetime, now: datetime) ->
         body_kind="json",
         parsed_json=body,
         # The tick's own identity: even a second writer could never start it twice.
-        dedupe_key=f"schedule:{due_at.isoformat()}"[:200],
+        dedupe_key=f"schedule:{slot.isoformat()}"[:200],
         warnings=[],
         received_at=now,
     )

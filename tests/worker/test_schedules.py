@@ -69,6 +69,7 @@ async def test_a_due_tick_starts_exactly_one_run(
         "scheduled_at": due.isoformat(),
         "scheduled_at_utc": due.isoformat().replace("+00:00", "Z"),
         "timezone": "UTC",
+        "missed_ticks": 0,
     }
     assert event.reason == "Started by the schedule: Every 5 minutes."
     assert (await workflow_row(sessions, owner.workflow_id)).next_tick_at == due + timedelta(
@@ -84,9 +85,17 @@ async def test_downtime_of_five_intervals_runs_once_then_keeps_the_beat(
     back_up = due + timedelta(minutes=25, seconds=10)  # five ticks were missed
     assert await fire_due_schedules(sessions, dispatcher, now=back_up, lease=LEASE) == 1
     assert await fire_due_schedules(sessions, dispatcher, now=back_up, lease=LEASE) == 0
-    assert len(await runs_of(sessions, owner.workflow_id)) == 1
+    [run] = await runs_of(sessions, owner.workflow_id)
     following = (await workflow_row(sessions, owner.workflow_id)).next_tick_at
     assert following == due + timedelta(minutes=30)  # the next slot after now, not after `due`
+    async with transaction(sessions) as session:
+        event = await session.get(Event, run.event_id)
+    assert event is not None
+    body = json.loads(event.body)
+    # The catch-up run is for the slot that is "now", and says how many slots it replaces.
+    latest = due + timedelta(minutes=25)
+    assert body["scheduled_at_utc"] == latest.isoformat().replace("+00:00", "Z")
+    assert body["missed_ticks"] == 5
 
 
 async def test_two_clocks_at_once_fire_a_tick_once(
