@@ -38,7 +38,7 @@ CHOICES: dict[str, Any] = {
 
 # Problem keys of the "How it starts" card, in the words of its inputs' labels.
 START_LABELS = {
-    "trigger.": "how it starts",
+    "trigger.": "",
     "trigger.kind": "run this workflow",
     "trigger.schedule": "schedule",
     "trigger.schedule.every": "how often",
@@ -96,7 +96,8 @@ class EditorPage:
         if key == "name":
             return "Workflow name"
         if key in START_LABELS or key.startswith("trigger.schedule."):
-            return "How it starts: " + START_LABELS.get(key, key.rpartition(".")[2])
+            label = START_LABELS.get(key, key.rpartition(".")[2])
+            return f"How it starts: {label}" if label else "How it starts"
         if key.startswith("trigger"):
             return "Incoming requests: " + key.removeprefix("trigger.").replace("_", " ")
         in_words = describe_problem_key(key, types_of_forms(self.form.steps))
