@@ -175,6 +175,7 @@ def production_logging() -> Iterator[io.StringIO]:
     for name, old in quiet.items():
         logging.getLogger(name).setLevel(old)
     access.filters[:] = access_filters
+    logging.captureWarnings(False)
 
 
 async def test_a_slack_webhook_url_is_hidden_in_the_api_and_never_logged(
