@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.steps_sqlite import StoredEvent
 from app.store.tables import Event, Run, StepAttempt, utcnow
 from app.workflows.engine import trigger_context
 from app.workflows.exact_json import dump_exact_json, load_exact_json
@@ -62,8 +63,13 @@ async def save_sample_event(session: AsyncSession, *, workflow_id: int, body: An
     return event
 
 
-def event_trigger(event: Event) -> dict[str, Any]:
-    """What `{{ trigger }}` is for this event, exactly as the worker builds it."""
+def event_trigger(event: Event | StoredEvent | None) -> dict[str, Any]:
+    """What `{{ trigger }}` is for this event: the worker and the editor both use this.
+
+    A scheduled run has no event, so its `trigger` is empty.
+    """
+    if event is None:
+        return {}
     return trigger_context(
         method=event.method,
         headers=event.headers,

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
@@ -29,17 +28,17 @@ from app.store.runs import (
     record_step_outcome,
     succeeded_outputs,
 )
+from app.store.samples import event_trigger
 from app.store.sealing import open_step_config
 from app.store.step_retries import tries_before_round
 from app.store.steps_sqlite import (
     FULL_PATH,
     SqliteClaim,
-    StoredEvent,
     can_record_on_sqlite,
     claim_on_sqlite,
     record_on_sqlite,
 )
-from app.store.tables import Event, Workflow, utcnow
+from app.store.tables import Workflow, utcnow
 from app.worker.alerts import count_if_claim_ended_run, count_run_end
 from app.worker.runtime import WorkerRuntime
 from app.workflows.engine import (
@@ -47,7 +46,6 @@ from app.workflows.engine import (
     decide_after_step,
     schedule_wake,
     template_context,
-    trigger_context,
 )
 from app.workflows.exact_json import dump_exact_json, load_exact_json
 from app.workflows.retries import RetryPolicy, policy_with_tries, retry_decision, retry_delay
@@ -127,7 +125,7 @@ async def _claim(runtime: WorkerRuntime, run_id: int) -> _Started | None:
                 policy=policy_with_tries(runtime.retry_policy, own_tries),
                 try_number=claimed.claim.attempt - claimed.earlier_round_attempts,
             )
-            context = template_context(_trigger_for(claimed.event), outputs)
+            context = template_context(event_trigger(claimed.event), outputs)
             return _Started(claimed.claim, context, tries, on_sqlite=claimed)
     return await _claim_in_full(runtime, run_id)
 
@@ -232,23 +230,7 @@ async def _load_context(session: Any, claim: StepClaim) -> dict[str, Any]:
     if claim.event_id is not None:
         event = await get_event(session, event_id=claim.event_id)
     outputs = await succeeded_outputs(session, run_id=claim.run_id, before_step=claim.step_index)
-    return template_context(_trigger_for(event), [load_exact_json(text) for text in outputs])
-
-
-def _trigger_for(event: Event | StoredEvent | None) -> dict[str, Any]:
-    """What templates see as `trigger` for a stored event (none for a scheduled run)."""
-    if event is None:
-        return {}
-    return trigger_context(
-        method=event.method,
-        headers=event.headers,
-        query_pairs=parse_qsl(event.query_string, keep_blank_values=True),
-        raw_query=event.query_string,
-        body=load_exact_json(event.parsed_json) if event.parsed_json else None,
-        content_type=event.content_type,
-        event_id=event.id,
-        received_at=event.received_at.isoformat(),
-    )
+    return template_context(event_trigger(event), [load_exact_json(text) for text in outputs])
 
 
 async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[str, Any]) -> Any:
