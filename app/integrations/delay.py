@@ -18,6 +18,7 @@ from app.integrations.step_results import failed, finished
 from app.workflows.coercion import NotConvertible, as_datetime
 from app.workflows.engine import FlowChange
 from app.workflows.formatting import zone_named
+from app.workflows.moments import utc_moment
 from app.workflows.templating import TemplateProblem, check_template, render_value
 
 MAX_DELAY = timedelta(days=31)
@@ -107,7 +108,7 @@ def _waiting(
     wake: datetime, now: datetime, started: float, warnings: tuple[str, ...]
 ) -> ActionResult:
     waits = wake > now
-    summary = f"Waiting until {wake:%Y-%m-%d %H:%M:%S} UTC" if waits else "No wait needed"
+    summary = f"Waiting until {utc_moment(wake)} UTC" if waits else "No wait needed"
     output = {"delay": {"until": wake.isoformat(), "waited": waits, "summary": summary}}
     flow = FlowChange(wake_at=wake) if waits else None
     return finished("succeeded", output, started, warnings, flow)

@@ -33,6 +33,7 @@ from app.store.tables import (
 )
 from app.store.workflows import list_workflow_steps, step_definitions
 from app.workflows.definition import plan_from_steps
+from app.workflows.moments import utc_moment
 
 MAX_BULK_REPLAY = 500
 
@@ -62,11 +63,6 @@ def _replayable_runs(workflow_id: int, range_from: datetime, range_to: datetime)
         .where(col(Event.data_deleted_at).is_(None))
         .where(~newer_run_of_same_event)
     )
-
-
-def utc_moment(moment: datetime) -> str:
-    """'0001-01-01 00:00:05': a four-digit year (strftime's %Y drops the zeros) and seconds."""
-    return f"{moment.year:04d}-{moment:%m-%d %H:%M:%S}"
 
 
 async def create_bulk_replay(

@@ -10,6 +10,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from app.web.schedule_view import schedule_view
 from app.web.step_summaries import step_rows
 from app.workflows.exact_json import dump_exact_json
+from app.workflows.moments import utc_moment
 
 
 def time_ago(moment: datetime | None) -> str:
@@ -32,6 +33,7 @@ def pretty_json(value: Any) -> str:
 def configure_page_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["time_ago"] = time_ago
+    env.filters["utc_moment"] = utc_moment
     env.filters["pretty_json"] = pretty_json
     env.filters["schedule_view"] = schedule_view
     env.filters["step_rows"] = step_rows

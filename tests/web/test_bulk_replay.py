@@ -175,6 +175,8 @@ async def test_workflow_page_form_starts_a_bulk_replay_and_shows_progress(
         return page if "finished" in page.select_one("#bulk-replay-progress").text else None  # type: ignore[union-attr]
 
     page = await wait_for(finished_page)
+    shown = [data[end].replace("T", " ") + ":00" for end in ("from", "to")]
+    assert f"created from {shown[0]} to {shown[1]} UTC" in page.get_text(" ", strip=True)
     assert (
         page.select_one("#bulk-replay-progress").get_text(" ", strip=True).startswith("1 of 1 done")
     )  # type: ignore[union-attr]
