@@ -114,6 +114,15 @@ class LoginFailure(SQLModel, table=True):
     at: datetime = _ts()
 
 
+class RevokedSession(SQLModel, table=True):
+    """A signed-out session cookie's id: refused until the cookie would have expired anyway."""
+
+    __tablename__ = "revoked_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False, index=True))
+
+
 class Workflow(SQLModel, table=True):
     __tablename__ = "workflow"
     __table_args__ = (sa.Index("ix_workflow_next_tick_at", "next_tick_at"),)

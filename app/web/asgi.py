@@ -26,6 +26,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from app.auth.sessions import SESSION_MAX_AGE
 from app.settings import Settings
 from app.store.db import create_engine, create_session_factory
 from app.store.group_commit import GroupCommitter
@@ -138,7 +139,7 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
                 httponly=True,
                 secure=secure,
                 samesite="lax",
-                max_age=14 * 24 * 3600,
+                max_age=int(SESSION_MAX_AGE.total_seconds()),
                 exclude="^/hooks/",  # the webhook edge has no session (issue 7: lean path)
             ).middleware,
         ],

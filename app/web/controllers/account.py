@@ -5,6 +5,10 @@ and then also sign in with e-mail + password. Changing an existing password need
 current one, and wrong guesses count toward the sign-in rate limit. Setting or changing
 it bumps the user's session version: every other browser signed in to this account is
 signed out; this one gets a fresh session.
+
+Every successful form answers with a redirect back to the page (POST-redirect-GET), so
+a reload never repeats it; what it has to say (a new token's value, shown once) rides
+in the session for the next view only.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.passwords import hash_password, password_problem, verify_password
 from app.auth.rate_limit import LoginLimits, login_blocked, record_login_failure
-from app.auth.sessions import start_session
+from app.auth.sessions import flash, start_session, take_flash
 from app.settings import Settings
 from app.store.identities import list_user_identities
 from app.store.tables import ApiToken, Identity, User
@@ -31,12 +35,14 @@ from app.store.users import (
     list_api_tokens,
     revoke_api_token,
 )
+from app.web.controllers.auth import ACCOUNT_NOTICE_KEY
 from app.web.params import ObjectId
 
 
 @dataclass
 class AccountPage:
     user: User
+    account_notice: str | None
     tokens: list[ApiToken]
     identities: list[Identity]
     can_set_password: bool
@@ -48,10 +54,20 @@ class AccountPage:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-async def _page(db: AsyncSession, user: User, settings: Settings, **values: Any) -> dict[str, Any]:
+async def _page(
+    db: AsyncSession,
+    user: User,
+    settings: Settings,
+    request: Request[Any, Any, Any],
+    **values: Any,
+) -> dict[str, Any]:
+    """The account page, with whatever the last form left for this one view (POST-redirect-GET)."""
     assert user.id is not None
+    shown = {key: take_flash(request.session, key) for key in FLASHED}
+    values = {**{key: value for key, value in shown.items() if value}, **values}
     page = AccountPage(
         user=user,
+        account_notice=take_flash(request.session, ACCOUNT_NOTICE_KEY),
         tokens=await list_api_tokens(db, user_id=user.id),
         identities=await list_user_identities(db, user_id=user.id),
         can_set_password=settings.auth.local_enabled,
@@ -61,17 +77,29 @@ async def _page(db: AsyncSession, user: User, settings: Settings, **values: Any)
     return {"page": page, "user": user}
 
 
+FLASHED = ("new_token", "new_token_name", "password_notice", "sessions_notice")
+
+
+def _shown_once(request: Request[Any, Any, Any], **values: str) -> Redirect:
+    """Answer a form with a redirect (reload does not repeat it); values show on the next GET."""
+    for key, value in values.items():
+        flash(request.session, key, value)
+    return Redirect(path="/account")
+
+
 class AccountController(Controller):
     path = "/account"
 
     @get("/")
     async def account_page(
         self,
+        request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
     ) -> Template:
-        return Template("account/account.html", context=await _page(db, user, settings))
+        context = await _page(db, user, settings, request)
+        return Template("account/account.html", context=context)
 
     @post("/tokens")
     async def create_token(
@@ -79,14 +107,12 @@ class AccountController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
-        settings: NamedDependency[Settings],
-    ) -> Template:
-        """Create a token and show its value on this response only (it is stored hashed)."""
+    ) -> Redirect:
+        """Create a token; its value is shown on the next page view only (it is stored hashed)."""
         assert user.id is not None
         name = str((await request.form()).get("name", "")).strip()[:100] or "API token"
         _token, plain = await issue_api_token(db, user_id=user.id, name=name)
-        context = await _page(db, user, settings, new_token=plain, new_token_name=name)
-        return Template("account/account.html", context=context, status_code=201)
+        return _shown_once(request, new_token=plain, new_token_name=name)
 
     @post("/tokens/{token_id:int}/revoke")
     async def revoke_token(
@@ -106,14 +132,12 @@ class AccountController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
-        settings: NamedDependency[Settings],
-    ) -> Template:
+    ) -> Redirect:
         """Sign out every other browser (a lost laptop, a copied cookie); this one stays in."""
         await end_sessions(db, user=user)
         start_session(request.session, user)
         notice = "Every other browser signed in to this account was signed out."
-        context = await _page(db, user, settings, sessions_notice=notice)
-        return Template("account/account.html", context=context)
+        return _shown_once(request, sessions_notice=notice)
 
     @post("/password")
     async def set_password(
@@ -122,7 +146,7 @@ class AccountController(Controller):
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
-    ) -> Template:
+    ) -> Template | Redirect:
         if not settings.auth.local_enabled:
             raise NotFoundException("E-mail and password accounts are switched off here.")
         form = await request.form()
@@ -139,7 +163,7 @@ class AccountController(Controller):
             errors["new_password"] = problem
         if errors:
             status = 429 if errors.get("current_password") == TOO_MANY else 400
-            context = await _page(db, user, settings, errors=errors)
+            context = await _page(db, user, settings, request, errors=errors)
             return Template("account/account.html", context=context, status_code=status)
         await change_password(db, user=user, password_hash=hash_password(new_password))
         start_session(request.session, user)
@@ -149,8 +173,7 @@ class AccountController(Controller):
             else f"Password set. You can now also sign in with {user.email} and this password. "
             "Other browsers signed in to this account were signed out."
         )
-        context = await _page(db, user, settings, password_notice=notice)
-        return Template("account/account.html", context=context)
+        return _shown_once(request, password_notice=notice)
 
 
 TOO_MANY = "Too many wrong passwords. Please wait a few minutes and try again."

@@ -20,13 +20,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.auth.oidc import PendingSignIn, SignInFailed, begin_sign_in, finish_sign_in
 from app.auth.passwords import hash_password, password_problem, verify_password
 from app.auth.rate_limit import LoginLimits, login_blocked, record_login_failure
-from app.auth.sessions import start_session, user_from_session
+from app.auth.sessions import end_session, flash, start_session, user_from_session
 from app.settings import Settings, SignInProvider
-from app.store.identities import AccountConflict, user_for_provider_account
+from app.store.identities import AccountConflict, Takeover, sign_in_with_provider
 from app.store.users import create_user, find_user_by_email
 
 PENDING_KEY = "signin"
 FLASH_KEY = "signin_error"
+ACCOUNT_NOTICE_KEY = "account_notice"  # shown once on the account page
 TOO_MANY = "Too many failed sign-ins. Please wait a few minutes and try again."
 
 
@@ -64,6 +65,19 @@ def _callback_url(settings: Settings, provider: SignInProvider) -> str:
     return f"{settings.app.public_base_url}/auth/{provider.name}/callback"
 
 
+def takeover_notice(provider: SignInProvider, takeover: Takeover) -> str:
+    """What the verified owner is told after their e-mail's unverified account is theirs."""
+    workflows = f"{takeover.workflows} workflow" + ("" if takeover.workflows == 1 else "s")
+    tokens = f"{takeover.revoked_tokens} API token" + ("" if takeover.revoked_tokens == 1 else "s")
+    return (
+        f"You now sign in with {provider.label}. This e-mail address had an account that was "
+        f"never verified, with {workflows} and {tokens}. In case someone else created it, "
+        "its password was removed, every other browser was signed out and the API tokens "
+        "were revoked. Review the workflows and delete any you did not create. You can set a "
+        "new password below."
+    )
+
+
 def _provider(settings: Settings, name: str) -> SignInProvider:
     provider = settings.auth.provider(name)
     if provider is None:
@@ -94,7 +108,7 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
-    ) -> Any:
+    ) -> Template | Redirect:
         _require_local(settings)
         form = await request.form()
         email = str(form.get("email", "")).strip()
@@ -125,7 +139,7 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
-    ) -> Any:
+    ) -> Template | Redirect:
         _require_local(settings)
         form = await request.form()
         email = str(form.get("email", "")).strip()
@@ -145,7 +159,10 @@ class AuthController(Controller):
         return Redirect(path="/")
 
     @post("/signout")
-    async def signout(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def signout(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+    ) -> Redirect:
+        await end_session(db, request.session)
         request.clear_session()
         return Redirect(path="/signin")
 
@@ -190,10 +207,13 @@ class AuthController(Controller):
                 redirect_uri=_callback_url(settings, provider),
                 http_timeout=settings.auth.provider_timeout,
             )
-            user = await user_for_provider_account(db, account=account)
+            outcome = await sign_in_with_provider(db, account=account)
         except (SignInFailed, AccountConflict) as exc:
             request.session[FLASH_KEY] = str(exc)
             return Redirect(path="/signin")
         assert pending is not None
-        start_session(request.session, user)
+        start_session(request.session, outcome.user)
+        if outcome.takeover is not None:  # the owner must see what was taken away, once
+            flash(request.session, ACCOUNT_NOTICE_KEY, takeover_notice(provider, outcome.takeover))
+            return Redirect(path="/account")
         return Redirect(path=_safe_next(pending.next))

@@ -82,7 +82,7 @@ class WorkflowPagesController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
-    ) -> Any:
+    ) -> Template | Redirect:
         form = read_workflow_form(await request.form())
         return await self._save(request, db, user, form, workflow=None)
 
@@ -137,7 +137,7 @@ class WorkflowPagesController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
-    ) -> Any:
+    ) -> Template | Redirect:
         workflow = await _owned(db, user, workflow_id)
         form = read_workflow_form(await request.form())
         return await self._save(request, db, user, form, workflow=workflow)
