@@ -2,9 +2,8 @@
 
 Templates run in a private `ImmutableSandboxedEnvironment` (never the page environment).
 A missing value renders as "" and becomes a warning naming its full path and the keys
-that do exist there; with `on_missing="error"` it raises `MissingValueProblem` instead.
-Paths are tracked per render (a context variable, so concurrent renders in worker threads
-do not mix): every value fetched from the data is remembered with the path it came from.
+that do exist there; with `on_missing="error"` it raises `MissingValueProblem` instead
+(how missing values are traced: `template_missing`; the problems: `template_problems`).
 """
 
 from __future__ import annotations
@@ -13,13 +12,12 @@ import copy
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
-from jinja2 import ChainableUndefined, Template, TemplateSyntaxError, Undefined, meta, nodes
+from jinja2 import Template, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
@@ -27,45 +25,44 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.workflows.exact_json import InvalidJson, dump_exact_json, load_exact_json
 from app.workflows.template_filters import HOOKLINE_FILTERS, check_format_width
+from app.workflows.template_missing import (
+    RENDER_STATE,
+    MissingValue,
+    OnMissing,
+    RenderState,
+    found,
+    missing_value,
+)
+from app.workflows.template_problems import (
+    MissingValueProblem,
+    TemplateProblem,
+    TemplateSyntaxProblem,
+    TemplateTooLarge,
+)
 from app.workflows.template_syntax import plain_syntax_message
+
+__all__ = [
+    "MAX_OUTPUT_BYTES",
+    "MAX_TEMPLATE_BYTES",
+    "MissingValueProblem",
+    "OnMissing",
+    "Rendered",
+    "TemplateProblem",
+    "TemplateSyntaxProblem",
+    "TemplateTooLarge",
+    "check_template",
+    "render_json_body",
+    "render_text",
+    "render_value",
+    "template_paths",
+    "unknown_roots",
+]
 
 MAX_TEMPLATE_BYTES = 64 * 1024
 MAX_OUTPUT_BYTES = 1024 * 1024
 _MAX_POWER = 1000
-_MAX_LISTED_KEYS = 25
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SINGLE_EXPRESSION = re.compile(r"\s*\{\{-?(?P<expr>.*?)-?\}\}\s*", re.DOTALL)
 _JSON_TYPES = (dict, list, str, int, float, Decimal, bool, type(None))
-OnMissing = Literal["warn", "error"]
-
-
-class TemplateProblem(ValueError):
-    """A template that cannot be rendered; `.message` is written for non-developers."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class TemplateSyntaxProblem(TemplateProblem):
-    """The template text itself is malformed (e.g. an unclosed `{{`)."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
-
-
-class MissingValueProblem(TemplateProblem):
-    """The template asks for a value the data does not have (with `on_missing="error"`)."""
-
-    def __init__(self, message: str, path: str, available: list[str]) -> None:
-        super().__init__(message)
-        self.path = path
-        self.available = available
-
-
-class TemplateTooLarge(TemplateProblem):
-    """The template or its output is over the size cap."""
 
 
 @dataclass(frozen=True)
@@ -74,119 +71,6 @@ class Rendered:
 
     value: Any
     warnings: tuple[str, ...] = ()
-
-
-@dataclass
-class _RenderState:
-    on_missing: OnMissing
-    roots: list[str]
-    warnings: list[str] = field(default_factory=list)
-    # id -> (value kept alive so the id is not reused, path it was fetched from)
-    paths: dict[int, tuple[Any, str]] = field(default_factory=dict)
-
-    def remember(self, value: Any, path: str) -> Any:
-        self.paths[id(value)] = (value, path)
-        return value
-
-    def path_of(self, value: Any) -> str | None:
-        entry = self.paths.get(id(value))
-        return entry[1] if entry is not None and entry[0] is value else None
-
-
-_STATE: ContextVar[_RenderState | None] = ContextVar("hookline_template_render", default=None)
-
-
-def _child_path(parent: str | None, key: Any) -> str:
-    if isinstance(key, str) and _IDENTIFIER.fullmatch(key):
-        return f"{parent}.{key}" if parent else key
-    return f"{parent or ''}[{key!r}]"
-
-
-def _listed(keys: list[str]) -> str:
-    shown = ", ".join(keys[:_MAX_LISTED_KEYS])
-    extra = len(keys) - _MAX_LISTED_KEYS
-    return f"{shown} and {extra} more" if extra > 0 else shown
-
-
-def _what_exists(where: str, container: Any) -> tuple[str, list[str]]:
-    """A phrase describing the deepest value that exists, and its keys or indexes."""
-    if isinstance(container, Mapping):
-        keys = [str(key) for key in container]
-        return (
-            (f"keys at {where}: {_listed(keys)}", keys)
-            if keys
-            else (f"{where} is an empty object", [])
-        )
-    if isinstance(container, list | tuple):
-        size = len(container)
-        indexes = [str(index) for index in range(size)]
-        if size == 0:
-            return f"{where} is a list and the list is empty", []
-        return f"{where} is a list with items 0..{size - 1}", indexes
-    if container is None:
-        return f"{where} is null (empty)", []
-    kind = "text" if isinstance(container, str) else type(container).__name__
-    return f"{where} is a {kind} value, not an object or a list", []
-
-
-class _Missing(ChainableUndefined):
-    """A missing value that knows its path; rendering it warns (or raises), `default` does not."""
-
-    __slots__ = ("_hookline_available", "_hookline_note", "_hookline_path")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._hookline_path: str | None = None
-        self._hookline_note = ""
-        self._hookline_available: list[str] = []
-
-    def _describe(self) -> tuple[str, str, list[str]]:
-        if self._hookline_path is not None:
-            note = self._hookline_note
-            return self._hookline_path, note, self._hookline_available
-        state = _STATE.get()
-        roots = state.roots if state else []
-        name = self._undefined_name or "value"
-        return name, f"available: {_listed(roots)}" if roots else "", roots
-
-    def _report(self) -> None:
-        path, note, available = self._describe()
-        message = f"{path} is missing; {note}" if note else f"{path} is missing"
-        state = _STATE.get()
-        if state is None or state.on_missing == "error":
-            raise MissingValueProblem(message, path, available)
-        state.warnings.append(message)
-
-    @property
-    def _undefined_message(self) -> str:
-        path, note, _ = self._describe()
-        detail = f"; {note}" if note else ""
-        return f"{path} is missing, so it cannot be used in a calculation or comparison{detail}"
-
-    def __str__(self) -> str:
-        self._report()
-        return ""
-
-    def __iter__(self) -> Iterator[Any]:
-        self._report()
-        return iter(())
-
-
-def _missing_value(parent: Any, key: Any) -> _Missing:
-    state = _STATE.get()
-    parent_path = state.path_of(parent) if state else None
-    value = _Missing(obj=parent, name=str(key))
-    value._hookline_path = _child_path(parent_path, key)
-    where = parent_path or "that value"
-    value._hookline_note, value._hookline_available = _what_exists(where, parent)
-    return value
-
-
-def _found(parent: Any, key: Any, value: Any) -> Any:
-    state = _STATE.get()
-    if state is not None:
-        state.remember(value, _child_path(state.path_of(parent), key))
-    return value
 
 
 def _aligned(left: Any, right: Any) -> tuple[Any, Any]:
@@ -242,22 +126,22 @@ class _UserTemplateEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(obj, Undefined):
             return obj
         if isinstance(obj, Mapping) and attribute in obj:
-            return _found(obj, attribute, obj[attribute])
+            return found(obj, attribute, obj[attribute])
         value = super().getattr(obj, attribute)
-        return _missing_value(obj, attribute) if isinstance(value, Undefined) else value
+        return missing_value(obj, attribute) if isinstance(value, Undefined) else value
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if isinstance(obj, Undefined):
             return obj
         try:
             if isinstance(obj, Mapping) and argument in obj:
-                return _found(obj, argument, obj[argument])
+                return found(obj, argument, obj[argument])
             if isinstance(obj, list | tuple) and type(argument) is int:
-                return _found(obj, argument, obj[argument])
+                return found(obj, argument, obj[argument])
         except (TypeError, IndexError):
-            return _missing_value(obj, argument)
+            return missing_value(obj, argument)
         value = super().getitem(obj, argument)
-        return _missing_value(obj, argument) if isinstance(value, Undefined) else value
+        return missing_value(obj, argument) if isinstance(value, Undefined) else value
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> NoReturn:
         raise SecurityError(
@@ -276,7 +160,7 @@ class _UserTemplateEnvironment(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
-_ENV = _UserTemplateEnvironment(autoescape=False, finalize=_text_of, undefined=_Missing)
+_ENV = _UserTemplateEnvironment(autoescape=False, finalize=_text_of, undefined=MissingValue)
 _ENV.filters.update(HOOKLINE_FILTERS)
 del _ENV.globals["lipsum"]  # generates text on demand: a CPU and size sink, no use here
 
@@ -338,12 +222,12 @@ def _explain(exc: Exception) -> str:
 
 
 @contextmanager
-def _rendering(context: Mapping[str, Any], on_missing: OnMissing) -> Iterator[_RenderState]:
+def _rendering(context: Mapping[str, Any], on_missing: OnMissing) -> Iterator[RenderState]:
     """Install per-render state and turn any failure into a TemplateProblem."""
-    state = _RenderState(on_missing=on_missing, roots=[str(key) for key in context])
+    state = RenderState(on_missing=on_missing, roots=[str(key) for key in context])
     for key, value in context.items():
         state.remember(value, str(key))
-    token = _STATE.set(state)
+    token = RENDER_STATE.set(state)
     try:
         yield state
     except TemplateProblem:
@@ -355,7 +239,7 @@ def _rendering(context: Mapping[str, Any], on_missing: OnMissing) -> Iterator[_R
         prefix = f"Line {line}: " if line else ""
         raise TemplateProblem(prefix + _explain(exc)) from exc
     finally:
-        _STATE.reset(token)
+        RENDER_STATE.reset(token)
 
 
 def _collect_output(chunks: Iterable[str]) -> str:
