@@ -18,10 +18,9 @@ from app.integrations.base import RESPONSE_PREVIEW_BYTES, ActionResult
 from app.integrations.outbound_client import OutboundResponse
 from app.integrations.request_rendering import is_json_type
 from app.workflows.exact_json import InvalidJson, load_exact_json
+from app.workflows.secret_names import is_secret_header
 
 HIDDEN = "[hidden]"
-_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
-_SECRET_WORDS = ("token", "secret", "password", "apikey", "api-key", "signature")
 _RETRYABLE_STATUSES = {408, 425, 429}
 
 
@@ -121,10 +120,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def _shown_value(name: str, value: str) -> str:
-    lowered = name.lower()
-    if lowered in _SECRET_HEADERS or any(word in lowered for word in _SECRET_WORDS):
-        return HIDDEN
-    return value
+    return HIDDEN if is_secret_header(name) else value
 
 
 def _charset(content_type: str | None) -> str:

@@ -18,23 +18,31 @@ import base64
 import functools
 import hashlib
 import logging
+import re
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from app.settings import Settings
 from app.workflows.definition import WorkflowDefinition
+from app.workflows.secret_names import is_secret_header
 
 SECRET_KEYS = frozenset({"secret", "verify_token", "password", "token", "api_key", "webhook_url"})
-# Header names whose values are credentials, wherever a step's headers are typed in.
-SECRET_HEADER_NAMES = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-auth-token", "cookie"}
-)
+# One-word lowercase header names that are credentials (they look like config field names).
+SECRET_HEADER_NAMES = frozenset({"authorization", "apikey", "cookie", "passwd", "session"})
+# Config field names are lowercase snake_case (`api_key_header`, `auth` are not secrets);
+# any other name is a header name as typed (`X-Custom-Token`) and follows the header rule.
+_CONFIG_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def is_secret_key(key: object) -> bool:
-    """Whether a config key holds a secret (exact key names, or credential headers)."""
-    return isinstance(key, str) and (key in SECRET_KEYS or key.lower() in SECRET_HEADER_NAMES)
+    """Whether a config key holds a secret: an exact secret field name, or a header name
+    that `is_secret_header` calls a credential (contains token, key, auth, cookie...)."""
+    if not isinstance(key, str):
+        return False
+    if key in SECRET_KEYS or key in SECRET_HEADER_NAMES:
+        return True
+    return _CONFIG_NAME.fullmatch(key) is None and is_secret_header(key)
 
 
 SEALED_PREFIX = "hookline-sealed:v1:"
