@@ -120,6 +120,18 @@ def _walk(tree: Any, change: Any) -> Any:
     return tree
 
 
+def secret_values(tree: Any) -> list[str]:
+    """Every secret-named string value of a (opened) config tree, nested steps included."""
+    found: list[str] = []
+
+    def keep(value: str) -> str:
+        found.append(value)
+        return value
+
+    _walk(tree, keep)
+    return found
+
+
 def seal_secrets(tree: Any, vault: SecretVault) -> Any:
     """A copy of a config tree with every secret-named string value sealed."""
     return _walk(tree, vault.seal)

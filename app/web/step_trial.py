@@ -4,7 +4,8 @@ The step goes through the same action code, outbound client and SSRF policy as i
 run, but no Run or StepAttempt row is written and nothing is enqueued. Control-flow
 steps report their decision (filter passed or not, which path, until when a delay would
 wait) without waiting. What is shown is the action's own display copy, so secrets are
-masked exactly as on a run page.
+masked exactly as on a run page, and the step's own secrets are scrubbed from what a
+destination echoed back (app/integrations/secret_scrub.py), as in a run.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from pydantic import ValidationError
 from app.integrations.base import ActionContext, ActionResult
 from app.integrations.outbound_client import build_outbound_client
 from app.integrations.registry import UnknownActionType, get_action
+from app.integrations.secret_scrub import scrub_result
 from app.integrations.validation import validate_step
 from app.settings import Settings
+from app.store.sealing import secret_values
 from app.web.problem_labels import labelled_problems, types_of_definitions
 from app.worker.runtime import outbound_policy
 from app.workflows.definition import StepDefinition
@@ -98,7 +101,11 @@ async def try_step(
         )
         started = time.monotonic()
         try:
-            trial.result = await action.execute(config, ctx)
+            result = await action.execute(config, ctx)
+            # A destination may echo the request: show it without the step's secrets.
+            trial.result = scrub_result(
+                result, secrets=secret_values(step.config), config=step.config
+            )
         except Exception as exc:  # an action bug must show up here, not as a 500
             log.exception("action crashed while testing a step", extra={"step_type": step.type})
             trial.result = ActionResult(

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from app.integrations.base import ActionContext, ActionResult
 from app.integrations.registry import UnknownActionType, get_action
 from app.integrations.repeat_safety import is_safe_to_repeat
+from app.integrations.secret_scrub import scrub_result
 from app.logs import bind_log_context, log_context
 from app.store.bulk_replays import advance_after_run
 from app.store.events import get_event
@@ -29,7 +30,7 @@ from app.store.runs import (
     succeeded_outputs,
 )
 from app.store.samples import event_trigger
-from app.store.sealing import open_step_config
+from app.store.sealing import open_step_config, secret_values
 from app.store.step_retries import tries_before_round
 from app.store.steps_sqlite import (
     FULL_PATH,
@@ -237,9 +238,8 @@ async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[s
     started = time.monotonic()
     try:
         action = get_action(str(step.get("type")))
-        config = action.config_model.model_validate(
-            open_step_config(runtime.settings, step.get("config"))
-        )
+        opened = open_step_config(runtime.settings, step.get("config"))
+        config = action.config_model.model_validate(opened)
     except UnknownActionType as exc:
         return _failure(str(exc), started)
     except ValidationError as exc:
@@ -252,10 +252,12 @@ async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[s
         on_missing="error" if strict else "warn",
     )
     try:
-        return await action.execute(config, ctx)
+        result = await action.execute(config, ctx)
     except Exception as exc:  # an action bug must fail the step visibly, not hang the run
         log.exception("action crashed", extra={"step_type": step.get("type")})
         return _failure(f"Hookline hit an internal error running this step ({exc!r}).", started)
+    # A destination may echo the request: its secrets must not be recorded.
+    return scrub_result(result, secrets=secret_values(opened), config=opened)
 
 
 def _first_error(exc: ValidationError) -> str:

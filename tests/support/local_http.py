@@ -100,6 +100,16 @@ class _RecordingHandler(BaseHTTPRequestHandler):
         payload = json.dumps({"method": self.command}).encode()
         self._answer(200, payload, "application/json")
 
+    def _route_mirror(self, path: str, query: dict[str, str]) -> None:
+        """Answer with the whole request (path, headers, body): an echo service or debugger."""
+        received = self.server.state.received[-1]
+        document = {
+            "path": self.path,
+            "headers": dict(received.headers),
+            "body": received.body.decode("utf-8", "replace"),
+        }
+        self._answer(200, json.dumps(document).encode(), "application/json")
+
 
 class _RecordingServer(ThreadingHTTPServer):
     daemon_threads = True
