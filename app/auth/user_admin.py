@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.auth.email_address import email_problem
 from app.auth.passwords import hash_password, password_problem
 from app.settings import Settings
 from app.store.db import create_engine, create_session_factory, transaction
@@ -12,6 +13,8 @@ async def create_user_with_token(
     settings: Settings, *, email: str, password: str | None, with_token: bool
 ) -> str | None:
     """Create the user (or reuse it for a token); returns the plain API token if asked."""
+    if problem := email_problem(email):
+        raise ValueError(problem)
     if password is not None and (problem := password_problem(password)):
         raise ValueError(problem)
     engine = create_engine(settings.database)

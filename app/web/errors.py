@@ -38,6 +38,12 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
     )
 
 
+LITESTAR_CSRF_FAILURE = "CSRF token verification failed"
+CSRF_EXPIRED = (
+    "This form has expired or was sent from another page. Go back, reload the page and try again."
+)
+
+
 def _page(request: Request[Any, Any, Any], status: int, title: str, message: str) -> Response[Any]:
     return Template(
         template_name="error.html",
@@ -50,6 +56,8 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     if isinstance(exc, SignInRequired) and not _wants_json(request):
         return Redirect(path=f"/signin?next={request.url.path}")
     message = str(exc.detail)
+    if exc.status_code == 403 and message == LITESTAR_CSRF_FAILURE:
+        message = CSRF_EXPIRED
     if isinstance(exc, ValidationException):
         message = _missing_body_message(request, exc) or _validation_message(exc)
     if _wants_json(request):

@@ -125,3 +125,30 @@ async def test_verified_owner_taking_over_ends_the_squatters_api_access(
     assert "Mock ID" in notice
     again = BeautifulSoup((await oidc_client.get("/account")).text, "html.parser")
     assert again.select_one("#account-notice") is None  # once
+
+
+@pytest.mark.parametrize(
+    "typed", ["a b@example.com", "<ann@example.com>", "ann@example.com\nBcc: x@example.com", "ann@"]
+)
+async def test_signup_refuses_addresses_that_are_not_e_mail(browser: Client, typed: str) -> None:
+    answer = await post_form(browser, "/signup", "/signup", email=typed, password=PASSWORD)
+    assert_html_page(answer, 400, "Enter an e-mail address like name@example.com.")
+    assert await signed_in_email(browser) is None
+
+
+async def test_cli_user_creation_refuses_a_bad_address(settings: Settings) -> None:
+    from app.auth.user_admin import create_user_with_token
+
+    with pytest.raises(ValueError, match=r"name@example\.com"):
+        await create_user_with_token(
+            settings, email="ops @example.com", password=None, with_token=False
+        )
+
+
+async def test_an_expired_form_says_what_to_do_in_plain_words(browser: Client) -> None:
+    await browser.get("/signin")
+    stale = await browser.post(
+        "/signin", data={"email": "a@example.com", "password": PASSWORD, "_csrf_token": "old"}
+    )
+    assert_html_page(stale, 403, "This form has expired or was sent from another page.")
+    assert "CSRF" not in stale.text

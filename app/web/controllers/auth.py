@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.email_address import email_problem
 from app.auth.oidc import PendingSignIn, SignInFailed, begin_sign_in, finish_sign_in
 from app.auth.passwords import hash_password, password_problem, verify_password
 from app.auth.rate_limit import LoginLimits, login_blocked, record_login_failure
@@ -145,8 +146,8 @@ class AuthController(Controller):
         email = str(form.get("email", "")).strip()
         password = str(form.get("password", ""))
         errors: dict[str, str] = {}
-        if "@" not in email or len(email) > 320:
-            errors["email"] = "Enter an e-mail address like name@example.com."
+        if problem := email_problem(email):
+            errors["email"] = problem
         elif await find_user_by_email(db, email=email) is not None:
             errors["email"] = "An account with this e-mail already exists. Sign in instead."
         if problem := password_problem(password):
