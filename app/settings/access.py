@@ -35,6 +35,7 @@ class SignInProvider(BaseModel):
 def providers_from_environ(environ: Mapping[str, str] | None = None) -> tuple[SignInProvider, ...]:
     """Google, GitHub and any `OIDC_<NAME>_*` provider whose client id and secret are set."""
     env = os.environ if environ is None else environ
+    _refuse_half_configured(env)
     found: list[SignInProvider] = []
     if env.get("OAUTH_GOOGLE_CLIENT_ID") and env.get("OAUTH_GOOGLE_CLIENT_SECRET"):
         found.append(
@@ -78,6 +79,39 @@ def providers_from_environ(environ: Mapping[str, str] | None = None) -> tuple[Si
             )
         )
     return tuple(found)
+
+
+def _refuse_half_configured(env: Mapping[str, str]) -> None:
+    """A provider that would silently do nothing is a start-up error naming the variable."""
+    for vendor, label in (("GOOGLE", "Google"), ("GITHUB", "GitHub")):
+        names = (f"OAUTH_{vendor}_CLIENT_ID", f"OAUTH_{vendor}_CLIENT_SECRET")
+        present = [name for name in names if env.get(name)]
+        if len(present) == 1:
+            missing = next(name for name in names if name not in present)
+            raise SettingsError(
+                f"{present[0]} is set but {missing} is not: set both to offer sign-in with "
+                f"{label}, or neither."
+            )
+    for variable in sorted(env):
+        if not (variable.startswith("OIDC_") and variable.endswith(_OIDC_SUFFIXES)):
+            continue
+        suffix = next(end for end in _OIDC_SUFFIXES if variable.endswith(end))
+        name = variable.removeprefix("OIDC_").removesuffix(suffix)
+        if not re.fullmatch(r"[A-Z0-9]+", name):
+            example = re.sub(r"[^A-Z0-9]", "", name.upper()) or "MYCORP"
+            raise SettingsError(
+                f"{variable}: a provider name may only use capital letters and digits, "
+                f"no underscores (e.g. OIDC_{example}{suffix}); it becomes the sign-in "
+                "URL /auth/<name>/."
+            )
+        if not env.get(f"OIDC_{name}_DISCOVERY_URL"):
+            raise SettingsError(
+                f"{variable} is set but OIDC_{name}_DISCOVERY_URL is not: set the provider's "
+                "discovery URL (…/.well-known/openid-configuration), or remove the variable."
+            )
+
+
+_OIDC_SUFFIXES = ("_DISCOVERY_URL", "_CLIENT_ID", "_CLIENT_SECRET", "_LABEL")
 
 
 class AuthSettings(BaseSettings):
