@@ -3,35 +3,30 @@
 Templates run in a private `ImmutableSandboxedEnvironment` (never the page environment).
 A missing value renders as "" and becomes a warning naming its full path and the keys
 that do exist there; with `on_missing="error"` it raises `MissingValueProblem` instead
-(how missing values are traced: `template_missing`; the problems: `template_problems`).
+(the sandbox: `template_sandbox`; missing-value tracing: `template_missing`; the problem
+types: `template_problems`).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, NoReturn
+from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.workflows.exact_json import InvalidJson, dump_exact_json, load_exact_json
-from app.workflows.template_filters import HOOKLINE_FILTERS, check_format_width
 from app.workflows.template_missing import (
     RENDER_STATE,
-    MissingValue,
     OnMissing,
     RenderState,
-    found,
-    missing_value,
 )
 from app.workflows.template_problems import (
     MissingValueProblem,
@@ -39,6 +34,7 @@ from app.workflows.template_problems import (
     TemplateSyntaxProblem,
     TemplateTooLarge,
 )
+from app.workflows.template_sandbox import MAX_OUTPUT_BYTES, SANDBOX
 from app.workflows.template_syntax import plain_syntax_message
 
 __all__ = [
@@ -59,8 +55,6 @@ __all__ = [
 ]
 
 MAX_TEMPLATE_BYTES = 64 * 1024
-MAX_OUTPUT_BYTES = 1024 * 1024
-_MAX_POWER = 1000
 _SINGLE_EXPRESSION = re.compile(r"\s*\{\{-?(?P<expr>.*?)-?\}\}\s*", re.DOTALL)
 _JSON_TYPES = (dict, list, str, int, float, Decimal, bool, type(None))
 
@@ -73,105 +67,13 @@ class Rendered:
     warnings: tuple[str, ...] = ()
 
 
-def _aligned(left: Any, right: Any) -> tuple[Any, Any]:
-    """Let a Decimal from the data meet a float literal like `1.5` without a TypeError."""
-    if isinstance(left, Decimal) and isinstance(right, float):
-        return left, Decimal(str(right))
-    if isinstance(left, float) and isinstance(right, Decimal):
-        return Decimal(str(left)), right
-    return left, right
-
-
-def _check_binop_size(operator: str, left: Any, right: Any) -> None:
-    power = right if isinstance(right, int | Decimal) else 0
-    if operator == "**" and not -_MAX_POWER <= power <= _MAX_POWER:
-        raise TemplateTooLarge(f"The power {right} is too large (at most {_MAX_POWER})")
-    if operator == "%" and isinstance(left, str):
-        check_format_width(left)
-    if operator == "*":
-        for seq, times in ((left, right), (right, left)):
-            big = isinstance(seq, str | list | tuple) and isinstance(times, int)
-            if big and len(seq) * times > MAX_OUTPUT_BYTES:
-                raise TemplateTooLarge("Repeating that text would exceed the 1 MiB limit")
-
-
-def _text_of(value: Any) -> Any:
-    """How a value appears in rendered text (jinja's `finalize`)."""
-    if isinstance(value, Undefined):
-        return str(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        fits = isinstance(exponent, int) and abs(exponent) <= 100
-        return format(value, "f") if fits else str(value)
-    if isinstance(value, dict | list | tuple):
-        return dump_exact_json(value)
-    if callable(value):  # e.g. `body.items` when the data has no "items" key
-        raise TemplateProblem(
-            "This prints a built-in function, not a value: the data has no key by that name "
-            "(names like items, keys or values are functions unless the data has that key)"
-        )
-    return value
-
-
-class _UserTemplateEnvironment(ImmutableSandboxedEnvironment):
-    """The sandbox with data-first lookups (a key named `items` wins) and path tracking."""
-
-    intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, Undefined):
-            return obj
-        if isinstance(obj, Mapping) and attribute in obj:
-            return found(obj, attribute, obj[attribute])
-        value = super().getattr(obj, attribute)
-        return missing_value(obj, attribute) if isinstance(value, Undefined) else value
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        if isinstance(obj, Undefined):
-            return obj
-        try:
-            if isinstance(obj, Mapping) and argument in obj:
-                return found(obj, argument, obj[argument])
-            if isinstance(obj, list | tuple) and type(argument) is int:
-                return found(obj, argument, obj[argument])
-        except (TypeError, IndexError):
-            return missing_value(obj, argument)
-        value = super().getitem(obj, argument)
-        return missing_value(obj, argument) if isinstance(value, Undefined) else value
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> NoReturn:
-        raise SecurityError(
-            f"{attribute!r} of a {type(obj).__name__} value is not available in templates"
-        )
-
-    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        text = getattr(value, "__self__", None)
-        if isinstance(text, str):
-            check_format_width(text)
-        return super().wrap_str_format(value)
-
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        _check_binop_size(operator, left, right)
-        left, right = _aligned(left, right)
-        return super().call_binop(context, operator, left, right)
-
-
-_ENV = _UserTemplateEnvironment(autoescape=False, finalize=_text_of, undefined=MissingValue)
-_ENV.filters.update(HOOKLINE_FILTERS)
-del _ENV.globals["lipsum"]  # generates text on demand: a CPU and size sink, no use here
-
-
 def _syntax_problem(exc: TemplateSyntaxError) -> TemplateSyntaxProblem:
     message = plain_syntax_message(
         exc.message or "",
         exc.lineno,
         exc.source or "",
-        filters=_ENV.filters,
-        tests=_ENV.tests,
+        filters=SANDBOX.filters,
+        tests=SANDBOX.tests,
     )
     return TemplateSyntaxProblem(message, exc.lineno)
 
@@ -183,12 +85,12 @@ def _check_size(source: str) -> None:
 
 @lru_cache(maxsize=1024)
 def _cached_template(source: str) -> Template:
-    return _ENV.from_string(source)
+    return SANDBOX.from_string(source)
 
 
 @lru_cache(maxsize=1024)
 def _cached_expression(expression: str) -> TemplateExpression:
-    return _ENV.compile_expression(expression, undefined_to_none=False)
+    return SANDBOX.compile_expression(expression, undefined_to_none=False)
 
 
 def _compile(source: str) -> Template:
@@ -278,7 +180,7 @@ def _single_expression(source: str) -> str | None:
     if match is None or len(source) > MAX_TEMPLATE_BYTES:
         return None
     try:
-        body = _ENV.parse(source).body
+        body = SANDBOX.parse(source).body
     except TemplateSyntaxError:
         return None
     if len(body) != 1 or not isinstance(body[0], nodes.Output):
@@ -380,10 +282,10 @@ def render_json_body(
 def template_paths(source: str) -> list[str]:
     """The data roots a template reads (e.g. ['trigger', 'steps']), in order of first use."""
     try:
-        tree = _ENV.parse(source)
+        tree = SANDBOX.parse(source)
     except TemplateSyntaxError:
         return []
-    undeclared = meta.find_undeclared_variables(tree) - set(_ENV.globals)
+    undeclared = meta.find_undeclared_variables(tree) - set(SANDBOX.globals)
     names = (node.name for node in tree.find_all(nodes.Name) if node.name in undeclared)
     return list(dict.fromkeys(names))
 
