@@ -18,11 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import Settings
 from app.store.events import get_user_event_file, list_event_files, list_workflow_events
-from app.store.history import get_user_event, get_user_run, list_run_attempts, list_workflow_runs
+from app.store.history import list_run_attempts, list_workflow_runs
 from app.store.hook_urls import rotate_hook_token
 from app.store.tables import EventFile, User
 from app.store.workflows import list_workflow_steps
-from app.web.controllers.api_workflows import owned_workflow
+from app.web.owned import owned_event, owned_run, owned_workflow
 from app.web.params import MAX_ID, ObjectId
 from app.web.presenters import event_detail_json, event_out, run_detail_out, run_out, workflow_out
 from app.web.schemas import EventDetailOut, EventOut, Page, RunDetailOut, RunOut, WorkflowOut
@@ -74,10 +74,8 @@ class HistoryApiController(Controller):
         self, run_id: ObjectId, db: NamedDependency[AsyncSession], user: NamedDependency[User]
     ) -> RunDetailOut:
         """One run with every step attempt: what was sent, what came back, errors, warnings."""
-        assert user.id is not None
-        run = await get_user_run(db, user_id=user.id, run_id=run_id)
-        if run is None or run.id is None:
-            raise NotFoundException("There is no run with this id in your account.")
+        run = await owned_run(db, user, run_id)
+        assert run.id is not None
         return run_detail_out(run, await list_run_attempts(db, run_id=run.id))
 
     @get(
@@ -91,10 +89,7 @@ class HistoryApiController(Controller):
         user: NamedDependency[User],
     ) -> Response[bytes]:
         """One received request: headers in order, query, exact body (base64), parsed view."""
-        assert user.id is not None
-        event = await get_user_event(db, user_id=user.id, event_id=event_id)
-        if event is None:
-            raise NotFoundException("There is no event with this id in your account.")
+        event = await owned_event(db, user, event_id)
         files = await list_event_files(db, event_id=event_id)
         content = event_detail_json(event, files).encode()
         return Response(content=content, media_type="application/json")

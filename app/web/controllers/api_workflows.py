@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,13 +20,13 @@ from app.store.workflow_versions import claim_workflow_version
 from app.store.workflows import (
     create_workflow,
     delete_workflow,
-    get_user_workflow,
     list_user_workflows,
     list_workflow_steps,
     step_definitions,
     update_workflow,
 )
 from app.web.errors import InvalidInput
+from app.web.owned import owned_workflow
 from app.web.params import ObjectId
 from app.web.presenters import workflow_out
 from app.web.schemas import WorkflowOut, WorkflowReplace
@@ -183,13 +183,3 @@ def with_current_values(
     if given.get("steps") is None:
         given.pop("steps", None)
     return current.model_copy(update=given)
-
-
-async def owned_workflow(
-    db: NamedDependency[AsyncSession], user: NamedDependency[User], workflow_id: ObjectId
-) -> Workflow:
-    assert user.id is not None
-    workflow = await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id)
-    if workflow is None:
-        raise NotFoundException("There is no workflow with this id in your account.")
-    return workflow

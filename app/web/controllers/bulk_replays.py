@@ -23,9 +23,9 @@ from app.settings import Settings
 from app.store.bulk_replays import BulkReplayView, create_bulk_replay, get_user_bulk_replay
 from app.store.event_data import ReplayRefused
 from app.store.tables import User, Workflow
-from app.web.controllers.api_workflows import owned_workflow
 from app.web.controllers.replays import Conflict, enqueue_after_commit
 from app.web.errors import InvalidInput
+from app.web.owned import owned_workflow
 from app.web.params import ObjectId
 from app.worker.broker import Dispatcher
 

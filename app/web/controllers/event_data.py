@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from litestar import Controller, delete, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.store.event_data import delete_event_data
-from app.store.history import get_user_event
 from app.store.tables import User
+from app.web.owned import owned_event
 from app.web.params import ObjectId
 
 
 async def delete_owned_event_data(db: AsyncSession, user: User, event_id: int) -> None:
-    assert user.id is not None
-    event = await get_user_event(db, user_id=user.id, event_id=event_id)
-    if event is None:
-        raise NotFoundException("There is no event with this id in your account.")
-    await delete_event_data(db, event=event)
+    await delete_event_data(db, event=await owned_event(db, user, event_id))
 
 
 class EventDataPagesController(Controller):

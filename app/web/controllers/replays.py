@@ -13,18 +13,18 @@ from typing import Any
 
 from litestar import Controller, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException
 from litestar.response import Redirect
 from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import Settings
 from app.store.event_data import ReplayRefused
-from app.store.history import get_user_run
 from app.store.replays import replay_run, run_held_events
 from app.store.step_retries import retry_from_failed_step
 from app.store.tables import User
-from app.store.workflows import get_user_workflow, list_workflow_steps, step_definitions
+from app.store.workflows import list_workflow_steps, step_definitions
+from app.web.owned import owned_run, owned_workflow
 from app.web.params import ObjectId
 from app.worker.broker import Dispatcher
 from app.workflows.definition import plan_from_steps
@@ -48,9 +48,7 @@ def enqueue_after_commit(db: AsyncSession, dispatcher: Dispatcher, run_ids: list
 async def start_held(
     db: AsyncSession, user: User, settings: Settings, dispatcher: Dispatcher, workflow_id: int
 ) -> list[int]:
-    assert user.id is not None
-    if await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id) is None:
-        raise NotFoundException("There is no workflow with this id in your account.")
+    await owned_workflow(db, user, workflow_id)
     lease = timedelta(seconds=settings.broker.lease_seconds)
     plan = await _current_plan(db, workflow_id)
     run_ids = await run_held_events(db, workflow_id=workflow_id, plan=plan, lease=lease)
@@ -61,10 +59,7 @@ async def start_held(
 async def start_replay(
     db: AsyncSession, user: User, settings: Settings, dispatcher: Dispatcher, run_id: int
 ) -> list[int]:
-    assert user.id is not None
-    run = await get_user_run(db, user_id=user.id, run_id=run_id)
-    if run is None:
-        raise NotFoundException("There is no run with this id in your account.")
+    run = await owned_run(db, user, run_id)
     lease = timedelta(seconds=settings.broker.lease_seconds)
     plan = await _current_plan(db, run.workflow_id)
     try:
@@ -85,10 +80,8 @@ class Conflict(HTTPException):
 async def start_retry(
     db: AsyncSession, user: User, settings: Settings, dispatcher: Dispatcher, run_id: int
 ) -> int:
-    assert user.id is not None
-    run = await get_user_run(db, user_id=user.id, run_id=run_id)
-    if run is None or run.id is None:
-        raise NotFoundException("There is no run with this id in your account.")
+    run = await owned_run(db, user, run_id)
+    assert run.id is not None
     lease = timedelta(seconds=settings.broker.lease_seconds)
     plan = await _current_plan(db, run.workflow_id)
     try:

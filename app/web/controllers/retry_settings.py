@@ -11,8 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.store.tables import User
 from app.store.workflow_settings import set_retry_max_tries
-from app.web.controllers.api_workflows import owned_workflow
 from app.web.errors import InvalidInput
+from app.web.owned import owned_workflow
 from app.web.params import ObjectId
 from app.workflows.definition import MAX_RETRY_TRIES
 

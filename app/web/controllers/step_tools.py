@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,9 +29,10 @@ from app.store.samples import (
     save_sample_event,
 )
 from app.store.tables import Event, User, Workflow
-from app.store.workflows import get_user_workflow, list_workflow_steps, step_definitions
+from app.store.workflows import list_workflow_steps, step_definitions
 from app.web.deps import SignInRequired
 from app.web.forms import read_workflow_form, to_definition
+from app.web.owned import owned_workflow
 from app.web.params import ObjectId
 from app.web.problem_labels import types_of_forms
 from app.web.secrets import SecretBox, editor_secrets
@@ -87,14 +87,6 @@ class TrialPage:
 
 def _is_htmx(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("hx-request") == "true"
-
-
-async def _owned(db: AsyncSession, user: User, workflow_id: int) -> Workflow:
-    assert user.id is not None
-    workflow = await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id)
-    if workflow is None:
-        raise NotFoundException("There is no workflow with this id in your account.")
-    return workflow
 
 
 def _trigger_trees(trigger: dict[str, Any]) -> list[FieldNode]:
@@ -186,7 +178,7 @@ class StepToolsController(Controller):
         settings: NamedDependency[Settings],
         step: Annotated[int | None, StepIndex] = None,
     ) -> Template:
-        workflow = await _owned(db, user, workflow_id)
+        workflow = await owned_workflow(db, user, workflow_id)
         panel = await _fields_panel(db, settings, workflow, step)
         return _panel_response(request, panel, user)
 
@@ -199,7 +191,7 @@ class StepToolsController(Controller):
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
     ) -> Template:
-        workflow = await _owned(db, user, workflow_id)
+        workflow = await owned_workflow(db, user, workflow_id)
         assert workflow.id is not None
         form = await request.form()
         text = str(form.get("sample", ""))
@@ -226,7 +218,7 @@ class StepToolsController(Controller):
             user = await user_from_session(db, request.session)
             if user is None:
                 raise SignInRequired("Please sign in first.")
-            workflow = await _owned(db, user, workflow_id)
+            workflow = await owned_workflow(db, user, workflow_id)
             assert workflow.id is not None and user.id is not None
             stored = await list_workflow_steps(db, workflow_id=workflow.id)
             box = editor_secrets(settings, user_id=user.id, workflow=workflow, steps=stored)

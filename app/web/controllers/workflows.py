@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +21,6 @@ from app.store.workflow_versions import claim_workflow_version
 from app.store.workflows import (
     create_workflow,
     delete_workflow,
-    get_user_workflow,
     list_workflow_steps,
     set_workflow_enabled,
     step_definitions,
@@ -30,6 +28,7 @@ from app.store.workflows import (
 )
 from app.web.editor_page import EditorPage, checked_definition, reshown
 from app.web.forms import WorkflowForm, form_from_definition, read_workflow_form
+from app.web.owned import owned_workflow
 from app.web.params import ObjectId
 from app.web.secret_reuse import reuse_sealed_secrets
 from app.web.secrets import SecretBox, editor_secrets
@@ -47,16 +46,6 @@ class WorkflowPage:
     runs: list[Run]
     events: list[Event]
     held_events: int = 0  # held and never run: "Run held events" is offered only then
-
-
-async def _owned(
-    db: NamedDependency[AsyncSession], user: NamedDependency[User], workflow_id: ObjectId
-) -> Workflow:
-    assert user.id is not None
-    workflow = await get_user_workflow(db, user_id=user.id, workflow_id=workflow_id)
-    if workflow is None:
-        raise NotFoundException("There is no workflow with this id in your account.")
-    return workflow
 
 
 class WorkflowPagesController(Controller):
@@ -94,7 +83,7 @@ class WorkflowPagesController(Controller):
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
     ) -> Template:
-        workflow = await _owned(db, user, workflow_id)
+        workflow = await owned_workflow(db, user, workflow_id)
         assert workflow.id is not None
         page = WorkflowPage(
             workflow=workflow,
@@ -116,7 +105,7 @@ class WorkflowPagesController(Controller):
         user: NamedDependency[User],
         settings: NamedDependency[Settings],
     ) -> Template:
-        workflow = await _owned(db, user, workflow_id)
+        workflow = await owned_workflow(db, user, workflow_id)
         assert workflow.id is not None
         steps = step_definitions(await list_workflow_steps(db, workflow_id=workflow.id))
         definition = WorkflowDefinition(name=workflow.name, enabled=workflow.enabled, steps=steps)
@@ -138,7 +127,7 @@ class WorkflowPagesController(Controller):
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Template | Redirect:
-        workflow = await _owned(db, user, workflow_id)
+        workflow = await owned_workflow(db, user, workflow_id)
         form = read_workflow_form(await request.form())
         return await self._save(request, db, user, form, workflow=workflow)
 
@@ -202,7 +191,7 @@ class WorkflowPagesController(Controller):
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Redirect:
-        workflow = await _owned(db, user, workflow_id)
+        workflow = await owned_workflow(db, user, workflow_id)
         await set_workflow_enabled(db, workflow=workflow, enabled=not workflow.enabled)
         return Redirect(path=f"/workflows/{workflow_id}")
 
@@ -214,7 +203,7 @@ class WorkflowPagesController(Controller):
         user: NamedDependency[User],
     ) -> Redirect:
         """A new inbound URL; the old one answers 410 Gone from now on."""
-        await rotate_hook_token(db, workflow=await _owned(db, user, workflow_id))
+        await rotate_hook_token(db, workflow=await owned_workflow(db, user, workflow_id))
         return Redirect(path=f"/workflows/{workflow_id}")
 
     @post("/workflows/{workflow_id:int}/delete")
@@ -224,7 +213,7 @@ class WorkflowPagesController(Controller):
         db: NamedDependency[AsyncSession],
         user: NamedDependency[User],
     ) -> Redirect:
-        await delete_workflow(db, workflow=await _owned(db, user, workflow_id))
+        await delete_workflow(db, workflow=await owned_workflow(db, user, workflow_id))
         return Redirect(path="/")
 
 
