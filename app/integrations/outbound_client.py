@@ -20,6 +20,7 @@ from http.cookiejar import CookieJar, CookiePolicy
 import httpcore
 import httpx
 
+from app.integrations.outbound_streams import QuickReadBackend
 from app.integrations.ssrf_guard import (
     BlockedDestination,
     GuardedNetworkBackend,
@@ -79,28 +80,54 @@ class _NoCookies(CookiePolicy):
         return False
 
 
+# Idle connections are dropped after this long: most servers close theirs after 5-75 s,
+# and reusing one the server has just closed costs a failed request.
+KEEPALIVE_SECONDS = 5.0
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport with its connection pool swapped for one using the guard."""
 
     def __init__(
-        self, policy: OutboundPolicy, *, ssl_context: ssl.SSLContext | None = None
+        self,
+        policy: OutboundPolicy,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = 10,
     ) -> None:
-        """`ssl_context` defaults to certifi's CAs; tests pass one trusting a test CA."""
+        """`ssl_context` defaults to certifi's CAs; tests pass one trusting a test CA.
+
+        `max_connections` should be the number of calls the process makes at once: with
+        fewer, calls wait in httpcore's queue, and the pool rescans every connection for
+        every queued call each time one finishes. Idle connections are kept up to the same
+        number (httpcore counts all connections, not only idle ones, against that limit).
+        """
         if ssl_context is None:
             ssl_context = httpx.create_ssl_context(verify=True, trust_env=False)
         super().__init__(verify=ssl_context, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
-            network_backend=GuardedNetworkBackend(policy, httpcore.AnyIOBackend()),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+            network_backend=QuickReadBackend(
+                GuardedNetworkBackend(policy, httpcore.AnyIOBackend())
+            ),
         )
 
 
 def build_outbound_client(
-    policy: OutboundPolicy, *, transport: httpx.AsyncBaseTransport | None = None
+    policy: OutboundPolicy,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    max_connections: int = 10,
 ) -> httpx.AsyncClient:
-    """Build the process's outbound client; pass `transport` only in tests."""
+    """Build the process's outbound client; pass `transport` only in tests.
+
+    `max_connections`: how many calls the process makes at once (its step concurrency).
+    """
     return httpx.AsyncClient(
-        transport=transport or GuardedTransport(policy),
+        transport=transport or GuardedTransport(policy, max_connections=max_connections),
         timeout=_timeout_for(policy),
         follow_redirects=False,
         max_redirects=policy.max_redirects,

@@ -175,9 +175,7 @@ def start_in_process_worker(
     runtime = WorkerRuntime(settings, dispatcher)
     if settings.broker.kind == "stub":
         runtime.use_shared_writer(sessions, committer)
-        loop_worker = LoopWorker(
-            runtime, sessions, concurrency=max(32, settings.broker.worker_threads)
-        )
+        loop_worker = LoopWorker(runtime, sessions, concurrency=runtime.outbound_connections)
         dispatcher.run_locally(loop_worker.submit)
         loop_worker.start()
         return runtime, _Closing(loop_worker, runtime)

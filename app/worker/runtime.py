@@ -48,6 +48,8 @@ class WorkerRuntime:
         )
         self._sessions: SessionFactory | None = None
         self._client: httpx.AsyncClient | None = None
+        # Pool size = calls made at once (embedded loop worker: 32 steps; Dramatiq: 1 a thread).
+        self.outbound_connections = max(32, settings.broker.worker_threads)
         self._committer: GroupCommitter | None = None
         # Embedded on SQLite: claims and records take a fast path on the writer thread.
         self.sqlite_writer: SqliteWriter | None = None
@@ -73,7 +75,9 @@ class WorkerRuntime:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = build_outbound_client(self.policy)
+            self._client = build_outbound_client(
+                self.policy, max_connections=self.outbound_connections
+            )
         return self._client
 
     async def close(self) -> None:
