@@ -28,6 +28,16 @@ class InboundSettings(BaseSettings):
         validation_alias=AliasChoices("INBOUND_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute"),
         description="Requests one hook URL accepts per minute before answering 429 (0 = no limit).",
     )
+    max_backlog: int = Field(
+        default=0,
+        ge=0,
+        validation_alias=AliasChoices("INBOUND_MAX_BACKLOG", "max_backlog"),
+        description=(
+            "Queued runs above which every webhook URL answers 503 + Retry-After until the "
+            "workers catch up (0 = never refuse: events wait safely in the database, and "
+            "many senders give up on or disable URLs that refuse)."
+        ),
+    )
 
 
 class OutboundSettings(BaseSettings):

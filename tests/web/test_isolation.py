@@ -43,6 +43,7 @@ NO_OBJECT_ROUTES = {
     "/health": "public",
     "/healthz": "public",
     "/readyz": "public",
+    "/backlog": "public: run counts and ages only, no one's data",
     "/livez": "public",
     "/static": "public files",
 }

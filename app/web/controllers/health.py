@@ -1,5 +1,6 @@
 """Liveness and readiness: `/healthz` (the process answers) and `/readyz` (the database
-and the message broker are reachable; 503 in plain text naming what is down)."""
+and the message broker are reachable; 503 in plain text naming what is down); `/backlog`
+(JSON: runs waiting for a worker and how long the oldest has waited)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 
 from app.settings import Settings
 from app.store.db import SessionFactory
+from app.web.hook_intake_backlog import backlog_gauge, backlog_report
 from app.worker.broker_health import broker_problem
 
 CHECK_TIMEOUT_SECONDS = 3.0
@@ -47,4 +49,21 @@ async def _database_problem(sessions: SessionFactory) -> str | None:
     return None
 
 
-health_routes = [healthz, readyz]
+@get("/backlog")
+async def backlog(request: Request[Any, Any, Any]) -> Response[Any]:
+    """For operators and monitors: a growing `oldest_queued_seconds` means workers lag."""
+    settings: Settings = request.app.state.settings
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            measured = await backlog_gauge(request.app.state).measure()
+    except Exception:  # any failure: say so instead of a 500
+        log.warning("backlog: the database is unreachable", exc_info=True)
+        return Response(
+            "The backlog cannot be measured: the database is unreachable.\n",
+            status_code=503,
+            media_type=MediaType.TEXT,
+        )
+    return Response(backlog_report(measured, settings.inbound.max_backlog))
+
+
+health_routes = [healthz, readyz, backlog]

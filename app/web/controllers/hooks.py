@@ -50,6 +50,7 @@ from app.web.hook_intake import (
     unknown_url,
     with_cors,
 )
+from app.web.hook_intake_backlog import refuse_when_backlogged
 from app.web.hook_intake_sqlite import HookFacts, Intake, intake_on_sqlite
 from app.workflows.definition import plan_from_steps
 
@@ -65,8 +66,11 @@ UNAVAILABLE = Response(
 
 @route(["/hooks/{token:str}", "/hooks/{token:str}/"], http_method=HOOK_METHODS)
 async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) -> Response[Any]:
-    inbound = _frozen(request, await request.body())
     settings: Settings = request.app.state.settings
+    busy = refuse_when_backlogged(request.app.state, settings.inbound.max_backlog)
+    if busy is not None:  # nothing stored: the sender retries after Retry-After
+        return busy
+    inbound = _frozen(request, await request.body())
     try:
         # Runs in a transaction shared with concurrent requests; returns once committed.
         outcome = await _store(request.app.state, settings, token, inbound)
