@@ -2,7 +2,7 @@
 
 A type says which inputs it has (`fields`, `checks`, `secrets`), which problem keys an
 input shows (`placed`), how its inputs become a config (`to_config`) and how a stored
-config fills its inputs back in (`from_config`). Reading the inputs, keeping secrets out
+config fills in inputs beyond its fields (`from_config`). Reading the inputs, keeping secrets out
 of the page and putting secrets back on save are the same for every type and live here.
 """
 
@@ -38,6 +38,10 @@ def _no_start(step: StepForm) -> None:
     return None
 
 
+def _no_fill(config: Mapping[str, Any], step: StepForm) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class StepFormType:
     """How one step type is edited in the page editor."""
@@ -45,7 +49,6 @@ class StepFormType:
     type_name: str
     template: str
     to_config: Callable[[StepForm, SecretBox], tuple[Config, Problems]]
-    from_config: Callable[[Mapping[str, Any], StepForm], None]
     fields: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
@@ -55,6 +58,7 @@ class StepFormType:
     read_extra: Callable[[FormData, str, StepForm], None] = _no_extra
     protect_extra: Callable[[StepForm, SecretBox], None] = _no_protect
     start: Callable[[StepForm], None] = _no_start
+    from_config: Callable[[Mapping[str, Any], StepForm], None] = _no_fill
 
     def new_step(self) -> StepForm:
         """A fresh card of this type, ready to fill in."""

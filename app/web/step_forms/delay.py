@@ -5,8 +5,6 @@ date and time (which may come from the data), read in a chosen time zone.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from app.web.secrets import SecretBox
 from app.web.step_forms.base import Config, Problems, StepFormType, blank_to_none
@@ -34,10 +32,6 @@ def _to_config(step: StepForm, box: SecretBox) -> tuple[Config, Problems]:
     return config, problems
 
 
-def _from_config(config: Mapping[str, Any], step: StepForm) -> None:
-    return None
-
-
 FORM = StepFormType(
     type_name="delay",
     template="steps/delay.html",
@@ -46,5 +40,4 @@ FORM = StepFormType(
     defaults={"mode": "for", "unit": "minutes", "timezone": "UTC"},
     placed=re.compile(r"mode|amount|unit|until|timezone"),
     to_config=_to_config,
-    from_config=_from_config,
 )

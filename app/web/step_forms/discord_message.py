@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from app.web.secrets import SecretBox
 from app.web.step_forms.base import Config, Problems, StepFormType, blank_to_none
@@ -20,10 +18,6 @@ def _to_config(step: StepForm, box: SecretBox) -> tuple[Config, Problems]:
     return config, {}
 
 
-def _from_config(config: Mapping[str, Any], step: StepForm) -> None:
-    return None
-
-
 FORM = StepFormType(
     type_name="discord_message",
     template="steps/discord_message.html",
@@ -32,5 +26,4 @@ FORM = StepFormType(
     templated=("content", "username"),
     placed=re.compile(r"webhook_url|content|username"),
     to_config=_to_config,
-    from_config=_from_config,
 )

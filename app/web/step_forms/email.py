@@ -5,8 +5,6 @@ addresses, subject, and a plain-text message with an optional HTML version.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from app.web.secrets import SecretBox
 from app.web.step_forms.base import Config, Problems, StepFormType, blank_to_none
@@ -53,10 +51,6 @@ def _to_config(step: StepForm, box: SecretBox) -> tuple[Config, Problems]:
     return config, problems
 
 
-def _from_config(config: Mapping[str, Any], step: StepForm) -> None:
-    return None
-
-
 FORM = StepFormType(
     type_name="email",
     template="steps/email.html",
@@ -66,5 +60,4 @@ FORM = StepFormType(
     defaults={"port": "587", "tls": "starttls"},
     placed=re.compile("|".join(_FIELDS)),
     to_config=_to_config,
-    from_config=_from_config,
 )

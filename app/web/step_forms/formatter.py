@@ -6,8 +6,6 @@ little script, and shows them all without it).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from app.web.secrets import SecretBox
 from app.web.step_forms.base import Config, Problems, StepFormType
@@ -99,10 +97,6 @@ def _to_config(step: StepForm, box: SecretBox) -> tuple[Config, Problems]:
     return config, problems
 
 
-def _from_config(config: Mapping[str, Any], step: StepForm) -> None:
-    return None
-
-
 FORM = StepFormType(
     type_name="formatter",
     template="steps/formatter.html",
@@ -119,5 +113,4 @@ FORM = StepFormType(
     },
     placed=re.compile("|".join(("input", "operation", *_TEXT, *_NUMBERS, "ellipsis", "day_first"))),
     to_config=_to_config,
-    from_config=_from_config,
 )

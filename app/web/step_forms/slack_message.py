@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from app.web.secrets import SecretBox
 from app.web.step_forms.base import (
@@ -31,10 +29,6 @@ def _to_config(step: StepForm, box: SecretBox) -> tuple[Config, Problems]:
     return config, problems
 
 
-def _from_config(config: Mapping[str, Any], step: StepForm) -> None:
-    return None
-
-
 FORM = StepFormType(
     type_name="slack_message",
     template="steps/slack_message.html",
@@ -43,5 +37,4 @@ FORM = StepFormType(
     templated=("text", "blocks"),
     placed=re.compile(r"webhook_url|text|blocks"),
     to_config=_to_config,
-    from_config=_from_config,
 )
