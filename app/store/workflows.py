@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.store.schedule_state import refresh_next_tick
 from app.store.sealing import SecretVault, seal_definition
-from app.store.tables import Step, Workflow, utcnow
+from app.store.tables import Run, Step, Workflow, utcnow
 from app.workflows.definition import StepDefinition, WorkflowDefinition
 
 
@@ -87,6 +87,13 @@ def _switch(workflow: Workflow, *, enabled: bool) -> None:
 
 
 async def delete_workflow(session: AsyncSession, *, workflow: Workflow) -> None:
+    """Delete the workflow and its history.
+
+    Runs go first: a worker finishing a run locks the run, then the workflow row (failure
+    counting), so deleting in the same order cannot deadlock with it (PostgreSQL detected
+    exactly that when the workflow row was deleted first and cascaded to its runs).
+    """
+    await session.exec(delete(Run).where(col(Run.workflow_id) == workflow.id))
     await session.delete(workflow)
 
 

@@ -110,7 +110,8 @@ async def test_hook_url_404s_after_delete_and_410s_after_rotation(
     assert "replaced by a new one" in gone.text
     assert (await client.post(new_path, json={})).status_code == 202
 
-    await client.delete(f"/api/v1/workflows/{workflow_id}", headers=api_user.headers)
+    deleted = await client.delete(f"/api/v1/workflows/{workflow_id}", headers=api_user.headers)
+    assert deleted.status_code == 204, deleted.text
     assert (await client.post(new_path, json={})).status_code == 404
     assert (await client.post(old_path, json={})).status_code == 404
     assert (await client.post("/hooks/never-existed", json={})).status_code == 404
