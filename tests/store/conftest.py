@@ -11,12 +11,12 @@ import pytest
 
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
-from app.store.events import IncomingEvent, RecordedEvent, record_event
+from app.store.events import RecordedEvent, record_event
 from app.store.sealing import vault_for
-from app.store.tables import utcnow
 from app.store.users import create_user
 from app.store.workflows import create_workflow
 from app.workflows.definition import StepDefinition, WorkflowDefinition
+from tests.support.incoming import json_incoming
 
 HTTP_STEP = {"type": "http_request", "config": {"method": "POST", "url": "https://example.com/"}}
 
@@ -60,22 +60,6 @@ async def bob(sessions: SessionFactory, settings: Settings) -> Owner:
     return await make_owner(sessions, settings, "bob@example.com")
 
 
-def incoming(body: bytes = b'{"n": 1}', dedupe_key: str | None = None) -> IncomingEvent:
-    return IncomingEvent(
-        method="POST",
-        path="/hooks/x",
-        query_string="",
-        headers=[["content-type", "application/json"]],
-        content_type="application/json",
-        body=body,
-        body_kind="json",
-        parsed_json=body.decode(),
-        dedupe_key=dedupe_key,
-        warnings=[],
-        received_at=utcnow(),
-    )
-
-
 async def store_event(
     sessions: SessionFactory,
     workflow_id: int,
@@ -88,7 +72,7 @@ async def store_event(
         return await record_event(
             session,
             workflow_id=workflow_id,
-            incoming=incoming(dedupe_key=dedupe_key),
+            incoming=json_incoming(b'{"n": 1}', dedupe_key=dedupe_key),
             outcome="accepted",
             plan=plan,
             lease=lease,

@@ -10,15 +10,16 @@ from typing import Any
 
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
-from app.store.events import IncomingEvent, record_event
+from app.store.events import record_event
 from app.store.sealing import vault_for
-from app.store.tables import Workflow, utcnow
+from app.store.tables import Workflow
 from app.store.users import create_user
 from app.store.workflows import create_workflow
 from app.worker.broker import Dispatcher, build_broker
 from app.worker.execution import run_next_step
 from app.worker.runtime import WorkerRuntime
 from app.workflows.definition import WorkflowDefinition
+from tests.support.incoming import json_incoming
 
 
 @dataclass(frozen=True)
@@ -81,19 +82,7 @@ class Worker:
             recorded = await record_event(
                 session,
                 workflow_id=workflow_id,
-                incoming=IncomingEvent(
-                    method="POST",
-                    path="/hooks/x",
-                    query_string="",
-                    headers=[],
-                    content_type="application/json",
-                    body=b"{}",
-                    body_kind="json",
-                    parsed_json="{}",
-                    dedupe_key=None,
-                    warnings=[],
-                    received_at=utcnow(),
-                ),
+                incoming=json_incoming(),
                 outcome="accepted",
                 plan=plan,
             )

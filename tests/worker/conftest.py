@@ -12,9 +12,9 @@ from litestar.testing import AsyncTestClient
 
 from app.settings import Settings
 from app.store.db import create_engine, create_session_factory, transaction
-from app.store.events import IncomingEvent, record_event
-from app.store.tables import utcnow
+from app.store.events import record_event
 from tests.conftest import ApiUser, wait_for
+from tests.support.incoming import json_incoming
 
 BASE = "http://testserver.local"
 
@@ -84,19 +84,7 @@ async def insert_run_without_enqueueing(
     # The app's own engine lives on the test client's event loop thread, not ours.
     settings: Settings = client.app.state.settings
     engine = create_engine(settings.database)
-    incoming = IncomingEvent(
-        method="POST",
-        path="/hooks/lost",
-        query_string="",
-        headers=[["Content-Type", "application/json"]],
-        content_type="application/json",
-        body=body,
-        body_kind="json",
-        parsed_json=body.decode(),
-        dedupe_key=None,
-        warnings=[],
-        received_at=utcnow(),
-    )
+    incoming = json_incoming(body, path="/hooks/lost")
     try:
         async with transaction(create_session_factory(engine)) as session:
             recorded = await record_event(

@@ -13,22 +13,11 @@ from app.store.workflows import create_workflow
 from app.worker.clock import prune_history
 from app.workflows.definition import WorkflowDefinition
 from tests.conftest import ApiUser
+from tests.support.incoming import json_incoming
 
 
 def incoming(received_days_ago: float, key: str) -> IncomingEvent:
-    return IncomingEvent(
-        method="POST",
-        path="/hooks/x",
-        query_string="",
-        headers=[["Content-Type", "application/json"]],
-        content_type="application/json",
-        body=b"{}",
-        body_kind="json",
-        parsed_json="{}",
-        dedupe_key=key,
-        warnings=[],
-        received_at=utcnow() - timedelta(days=received_days_ago),
-    )
+    return json_incoming(dedupe_key=key, received_at=utcnow() - timedelta(days=received_days_ago))
 
 
 async def test_prune_removes_only_old_finished_history(
