@@ -71,3 +71,12 @@ async def event_detail(
 
 def github_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def github_headers(secret: str, body: bytes, *, delivery: str | None = None) -> dict[str, str]:
+    """A JSON POST signed the way GitHub signs it; with `delivery`, also a push event's
+    `X-GitHub-Event` and `X-GitHub-Delivery` (the id repeated deliveries share)."""
+    headers = {"Content-Type": "application/json"}
+    if delivery is not None:
+        headers |= {"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery}
+    return headers | {"X-Hub-Signature-256": github_signature(secret, body)}

@@ -10,16 +10,13 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import ApiUser, wait_for
 from tests.support.local_http import LocalServer
-from tests.web.hooks_support import events_of, github_signature, make_hook
+from tests.web.hooks_support import events_of, github_headers, make_hook
 
 BODY = b'{"n": 1}'
 
 
 def _signed(secret: str) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "X-Hub-Signature-256": github_signature(secret, BODY),
-    }
+    return github_headers(secret, BODY)
 
 
 async def _put(client: AsyncTestClient, user: ApiUser, workflow_id: int, **fields: object) -> None:  # type: ignore[type-arg]

@@ -12,7 +12,7 @@ from tests.fixtures import FIXTURES
 from tests.web.hooks_support import (
     event_detail,
     events_of,
-    github_signature,
+    github_headers,
     make_hook,
     runs_of,
 )
@@ -22,12 +22,7 @@ SECRET = "It's a Secret to Everybody"
 
 
 def _delivery(delivery_id: str) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "X-GitHub-Event": "push",
-        "X-GitHub-Delivery": delivery_id,
-        "X-Hub-Signature-256": github_signature(SECRET, GITHUB_PUSH),
-    }
+    return github_headers(SECRET, GITHUB_PUSH, delivery=delivery_id)
 
 
 async def test_repeated_delivery_is_acknowledged_listed_and_not_run_again(

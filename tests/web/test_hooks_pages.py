@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 
 from tests.support.page_session import csrf_token, sign_in_browser_session
-from tests.web.hooks_support import BASE, github_signature
+from tests.web.hooks_support import BASE, github_headers
 
 SECRET = "page-secret-0123456789"
 
@@ -42,10 +42,7 @@ async def _create_signed_workflow(client: AsyncTestClient) -> tuple[str, str]:  
 
 
 def _signed(body: bytes) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "X-Hub-Signature-256": github_signature(SECRET, body),
-    }
+    return github_headers(SECRET, body)
 
 
 async def test_editor_saves_preset_and_secret_never_shows_it_and_blank_keeps_it(

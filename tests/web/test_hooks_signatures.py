@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import ApiUser
 from tests.fixtures import FIXTURES
-from tests.web.hooks_support import events_of, github_signature, make_hook, runs_of
+from tests.web.hooks_support import events_of, github_headers, make_hook, runs_of
 
 GITHUB_PUSH = (FIXTURES / "github" / "push.payload.json").read_bytes()
 STRIPE_PAYMENT = (FIXTURES / "stripe" / "payment_intent.succeeded.json").read_bytes()
@@ -25,12 +25,7 @@ SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
 def _github_headers(body: bytes, secret: str) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "X-GitHub-Event": "push",
-        "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": github_signature(secret, body),
-    }
+    return github_headers(secret, body, delivery=str(uuid.uuid4()))
 
 
 def _stripe_header(body: bytes, secret: str, at: int) -> str:

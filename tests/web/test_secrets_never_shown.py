@@ -5,8 +5,6 @@ It is stored encrypted, yet the webhook edge still verifies signatures with it.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import json
 import logging
@@ -22,6 +20,7 @@ from app.web.presenters import shown_response
 from tests.conftest import ApiUser, wait_for
 from tests.support.chat_webhooks import SLACK_PATH, serve_chat_webhooks
 from tests.support.local_http import LocalServer
+from tests.web.hooks_support import github_signature
 
 SIGNING_SECRET = "shhh-signing-secret-7f3a9c"
 VERIFY_TOKEN = "meta-verify-token-5e1d"
@@ -57,7 +56,7 @@ async def test_saved_secrets_are_masked_everywhere_and_still_work(
     assert replaced.status_code == 200, replaced.text
 
     body = json.dumps({"zen": "Keep it logically awesome."}).encode()
-    signature = "sha256=" + hmac.new(SIGNING_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    signature = github_signature(SIGNING_SECRET, body)
     path = workflow["hook_url"].removeprefix("http://testserver.local")
     headers = {
         "Content-Type": "application/json",
