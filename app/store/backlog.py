@@ -3,6 +3,7 @@ when the in-memory backlog was full."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.prepared import Prepared, reader
 from app.store.tables import Run
 
 
@@ -27,11 +29,24 @@ class Backlog:
         return max(0.0, (now - self.oldest_queued_at).total_seconds())
 
 
+_QUEUED = select(func.count(), func.min(col(Run.created_at))).where(col(Run.status) == "queued")
+_QUEUED_ON_SQLITE = Prepared(_QUEUED)
+_CREATED_AT = reader(Run.__table__.c.created_at)  # type: ignore[attr-defined]
+
+
 async def measure_backlog(session: AsyncSession) -> Backlog:
     """Count queued runs (a range of `ix_run_status_lease_until`, as long as the backlog)."""
-    query = select(func.count(), func.min(col(Run.created_at))).where(col(Run.status) == "queued")
-    count, oldest = (await session.exec(query)).one()
+    count, oldest = (await session.exec(_QUEUED)).one()
     return Backlog(queued_runs=int(count or 0), oldest_queued_at=oldest)
+
+
+def measure_backlog_on_sqlite(connection: sqlite3.Connection) -> Backlog:
+    """The same count as a unit on the SQLite writer thread (no second writer to wait for)."""
+    count, oldest = _QUEUED_ON_SQLITE.execute(connection).fetchone()
+    return Backlog(
+        queued_runs=int(count or 0),
+        oldest_queued_at=None if oldest is None else _CREATED_AT(oldest),
+    )
 
 
 async def unfinished_run_ids(session: AsyncSession, *, from_id: int, limit: int) -> list[int]:

@@ -18,8 +18,9 @@ from typing import Any
 from litestar import Response
 from litestar.datastructures import State
 
-from app.store.backlog import Backlog, measure_backlog
+from app.store.backlog import Backlog, measure_backlog, measure_backlog_on_sqlite
 from app.store.db import SessionFactory, transaction
+from app.store.sqlite_writer import SqliteWriter
 from app.store.tables import utcnow
 
 log = logging.getLogger("hookline.hooks")
@@ -33,8 +34,17 @@ BUSY = (
 class BacklogGauge:
     """The process's latest view of the backlog, refreshed off the request path."""
 
-    def __init__(self, sessions: SessionFactory, *, refresh_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        sqlite_writer: SqliteWriter | None = None,
+        refresh_seconds: float = 1.0,
+    ) -> None:
         self.sessions = sessions
+        # On SQLite every session begins IMMEDIATE: counting through one would fight the
+        # writer thread for the lock, so the count runs on that thread instead.
+        self.sqlite_writer = sqlite_writer
         self.refresh_seconds = refresh_seconds
         self.latest = Backlog(queued_runs=0, oldest_queued_at=None)
         self._measured_at = float("-inf")
@@ -42,8 +52,11 @@ class BacklogGauge:
 
     async def measure(self) -> Backlog:
         """Count now (for `/backlog`), and keep the figure for the hook route."""
-        async with transaction(self.sessions) as session:
-            self.latest = await measure_backlog(session)
+        if self.sqlite_writer is not None:
+            self.latest = await self.sqlite_writer.run(measure_backlog_on_sqlite)
+        else:
+            async with transaction(self.sessions) as session:
+                self.latest = await measure_backlog(session)
         self._measured_at = time.monotonic()
         return self.latest
 
@@ -66,7 +79,8 @@ def backlog_gauge(state: State) -> BacklogGauge:
     """The app's one gauge, made on first use."""
     gauge: BacklogGauge | None = state.get("backlog_gauge")
     if gauge is None:
-        gauge = state.backlog_gauge = BacklogGauge(state.sessions)
+        writer = state.committer.sqlite_writer
+        gauge = state.backlog_gauge = BacklogGauge(state.sessions, sqlite_writer=writer)
     return gauge
 
 
