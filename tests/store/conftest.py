@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -12,11 +11,9 @@ import pytest
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
 from app.store.events import RecordedEvent, record_event
-from app.store.sealing import vault_for
-from app.store.users import create_user
-from app.store.workflows import create_workflow
-from app.workflows.definition import StepDefinition, WorkflowDefinition
 from tests.support.incoming import json_incoming
+from tests.support.owners import Owner as Owner
+from tests.support.owners import make_owner
 
 HTTP_STEP = {"type": "http_request", "config": {"method": "POST", "url": "https://example.com/"}}
 
@@ -30,34 +27,19 @@ async def sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
         await engine.dispose()
 
 
-@dataclass(frozen=True)
-class Owner:
-    user_id: int
-    workflow_id: int
-
-
-async def make_owner(sessions: SessionFactory, settings: Settings, email: str) -> Owner:
-    definition = WorkflowDefinition(
-        name=f"{email}'s workflow", steps=[StepDefinition.model_validate(HTTP_STEP)]
-    )
-    async with transaction(sessions) as session:
-        user = await create_user(session, email=email)
-        assert user.id is not None
-        workflow = await create_workflow(
-            session, user_id=user.id, definition=definition, vault=vault_for(settings)
-        )
-        assert workflow.id is not None
-        return Owner(user_id=user.id, workflow_id=workflow.id)
+async def owner_with_http_step(sessions: SessionFactory, settings: Settings, email: str) -> Owner:
+    name = f"{email}'s workflow"
+    return await make_owner(sessions, settings, email=email, name=name, steps=[HTTP_STEP])
 
 
 @pytest.fixture
 async def alice(sessions: SessionFactory, settings: Settings) -> Owner:
-    return await make_owner(sessions, settings, "alice@example.com")
+    return await owner_with_http_step(sessions, settings, "alice@example.com")
 
 
 @pytest.fixture
 async def bob(sessions: SessionFactory, settings: Settings) -> Owner:
-    return await make_owner(sessions, settings, "bob@example.com")
+    return await owner_with_http_step(sessions, settings, "bob@example.com")
 
 
 async def store_event(

@@ -5,28 +5,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
 from app.store.events import record_event
-from app.store.sealing import vault_for
 from app.store.tables import Workflow
-from app.store.users import create_user
-from app.store.workflows import create_workflow
 from app.worker.broker import Dispatcher, build_broker
 from app.worker.execution import run_next_step
 from app.worker.runtime import WorkerRuntime
-from app.workflows.definition import WorkflowDefinition
 from tests.support.incoming import json_incoming
-
-
-@dataclass(frozen=True)
-class Owner:
-    user_id: int
-    email: str
-    workflow_id: int
+from tests.support.owners import Owner as Owner
+from tests.support.owners import make_owner as make_owner
 
 
 @asynccontextmanager
@@ -36,25 +26,6 @@ async def session_factory(settings: Settings) -> AsyncIterator[SessionFactory]:
         yield create_session_factory(engine)
     finally:
         await engine.dispose()
-
-
-async def make_owner(
-    sessions: SessionFactory,
-    settings: Settings,
-    *,
-    email: str = "owner@example.com",
-    name: str = "Orders to CRM",
-    trigger: dict[str, Any] | None = None,
-) -> Owner:
-    definition = WorkflowDefinition(name=name, trigger=trigger)
-    async with transaction(sessions) as session:
-        user = await create_user(session, email=email)
-        assert user.id is not None
-        workflow = await create_workflow(
-            session, user_id=user.id, definition=definition, vault=vault_for(settings)
-        )
-        assert workflow.id is not None
-        return Owner(user_id=user.id, email=email, workflow_id=workflow.id)
 
 
 async def workflow_row(sessions: SessionFactory, workflow_id: int) -> Workflow:
