@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
 
-from app.store.db import create_engine
 from tests.conftest import ApiUser, wait_for
 from tests.support.local_http import LocalServer
+from tests.support.stored_rows import stored_rows
 from tests.worker.conftest import BASE, create_workflow, http_step
 
 TOKEN = "Bearer webtoken-9876"
@@ -26,15 +25,7 @@ async def test_authorization_header_is_sealed_masked_and_still_sent(
     await wait_for(lambda: sink.received)
     assert sink.received[0].header("Authorization") == TOKEN
 
-    engine = create_engine(client.app.state.settings.database)
-    async with engine.connect() as connection:
-        rows = [
-            repr(tuple(row))
-            for table in ("step", "run", "step_attempt")
-            for row in (await connection.execute(text(f"SELECT * FROM {table}"))).all()
-        ]
-    await engine.dispose()
-    assert not any("webtoken-9876" in row for row in rows)
+    assert not any("webtoken-9876" in row for row in await stored_rows(client))
 
     renamed = await client.put(
         f"/api/v1/workflows/{workflow['id']}",

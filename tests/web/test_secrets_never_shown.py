@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
 
 from app.logs import QUIET_LOGGERS, configure_logging
 from app.store.db import create_engine
@@ -20,6 +19,7 @@ from app.web.presenters import shown_response
 from tests.conftest import ApiUser, wait_for
 from tests.support.chat_webhooks import SLACK_PATH, serve_chat_webhooks
 from tests.support.local_http import LocalServer
+from tests.support.stored_rows import STEP_TABLES, stored_rows
 from tests.web.hooks_support import github_signature
 
 SIGNING_SECRET = "shhh-signing-secret-7f3a9c"
@@ -135,14 +135,7 @@ async def _stored_rows_hold_no_plain_secret(
     client: AsyncTestClient,  # type: ignore[type-arg]
     secrets: tuple[str, ...] = SECRETS,
 ) -> bool:
-    engine = create_engine(client.app.state.settings.database)
-    async with engine.connect() as connection:
-        stored = [
-            repr(tuple(row))  # str(row) elides long values, hiding what we look for
-            for table in ("workflow", "step", "run", "step_attempt")
-            for row in (await connection.execute(text(f"SELECT * FROM {table}"))).all()
-        ]
-    await engine.dispose()
+    stored = await stored_rows(client, ("workflow", *STEP_TABLES))
     assert any("hookline-sealed:v1:" in row for row in stored), "secrets should be stored sealed"
     return not any(secret in row for row in stored for secret in secrets)
 

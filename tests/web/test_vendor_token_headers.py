@@ -4,12 +4,11 @@ masked in the API and the editor, hidden on the run page, and still sent for rea
 from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
 
-from app.store.db import create_engine
 from app.store.sealing import is_secret_key
 from tests.conftest import ApiUser, wait_for
 from tests.support.local_http import LocalServer
+from tests.support.stored_rows import stored_rows
 from tests.web.editor_support import harvest, html, opened_steps, press, signed_in_with_token
 from tests.worker.conftest import BASE, create_workflow, http_step
 
@@ -28,18 +27,6 @@ def test_one_rule_tells_secret_headers_from_config_fields() -> None:
     # Lowercase config fields are secret only by their exact names.
     assert not any(is_secret_key(key) for key in ("auth", "api_key_header", "content_type"))
     assert not is_secret_key("Content-Type") and not is_secret_key("X-Request-Id")
-
-
-async def stored_rows(client: AsyncTestClient) -> list[str]:  # type: ignore[type-arg]
-    engine = create_engine(client.app.state.settings.database)
-    async with engine.connect() as connection:
-        rows = [
-            repr(tuple(row))
-            for table in ("step", "run", "step_attempt")
-            for row in (await connection.execute(text(f"SELECT * FROM {table}"))).all()
-        ]
-    await engine.dispose()
-    return rows
 
 
 async def test_vendor_token_headers_are_sealed_masked_and_sent(
