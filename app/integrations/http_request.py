@@ -22,6 +22,7 @@ from app.integrations.outbound_client import (
     OutboundPolicy,
     send_request,
 )
+from app.integrations.repeat_safety import NOT_SENT_AGAIN, retry_after_send_failure
 from app.integrations.request_options import (
     AuthPreset,
     BodyMode,
@@ -197,9 +198,14 @@ class HttpRequestAction(ActionType[HttpRequestConfig]):
                 headers=prepared.headers,
                 content=None if prepared.body is None else prepared.body.encode("utf-8"),
             )
-        except (BlockedDestination, OutboundError) as exc:
-            retryable = isinstance(exc, OutboundError)
-            return _failed(exc.message, request_display, renderer.warnings, started, retryable)
+        except BlockedDestination as exc:
+            return _failed(exc.message, request_display, renderer.warnings, started)
+        except OutboundError as exc:
+            config_values = config.model_dump()
+            if exc.maybe_delivered and not retry_after_send_failure(self.type_name, config_values):
+                message = f"{exc.message} {NOT_SENT_AGAIN}"
+                return _failed(message, request_display, renderer.warnings, started)
+            return _failed(exc.message, request_display, renderer.warnings, started, True)
         return summarize_response(response, request_display, tuple(renderer.warnings))
 
 

@@ -40,11 +40,21 @@ __all__ = [
 
 
 class OutboundError(Exception):
-    """The destination could not be reached or did not answer in time (plain English)."""
+    """The destination could not be reached or did not answer in time (plain English).
 
-    def __init__(self, message: str) -> None:
+    `maybe_delivered` is True when the request may already have reached the destination
+    (the connection broke or timed out after it was sent): sending it again could do the
+    same thing twice, so only steps that are safe to repeat are retried then.
+    """
+
+    def __init__(self, message: str, *, maybe_delivered: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.maybe_delivered = maybe_delivered
+
+
+# Failures that happen before a single byte of the request leaves: always safe to retry.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 @dataclass(frozen=True)
@@ -170,10 +180,13 @@ async def send_request(
             )
     except TimeoutError as exc:
         raise OutboundError(
-            f"The destination did not answer within {_seconds(policy.total_timeout)}."
+            f"The destination did not answer within {_seconds(policy.total_timeout)}.",
+            maybe_delivered=True,
         ) from exc
     except httpx.HTTPError as exc:
-        raise OutboundError(describe_http_error(exc, policy)) from exc
+        raise OutboundError(
+            describe_http_error(exc, policy), maybe_delivered=not isinstance(exc, _NOT_SENT)
+        ) from exc
     duration_ms = int((time.monotonic() - started) * 1000)
     return OutboundResponse(
         status, response_headers, body, truncated, duration_ms, final_url, policy.max_response_bytes

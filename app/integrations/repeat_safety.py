@@ -25,3 +25,15 @@ def is_safe_to_repeat(step: Mapping[str, Any]) -> bool:
         return True
     headers = config.get("headers") or {}
     return any(str(name).lower() == "idempotency-key" for name in headers)
+
+
+NOT_SENT_AGAIN = (
+    "The request may have reached the destination before the connection broke, so "
+    "Hookline did not send it again (this step is not marked safe to send twice). Check "
+    'the destination; if nothing arrived, use "Retry from this step".'
+)
+
+
+def retry_after_send_failure(step_type: str, config: Mapping[str, Any]) -> bool:
+    """Whether a step whose request may have been delivered is retried automatically."""
+    return is_safe_to_repeat({"type": step_type, "config": config})

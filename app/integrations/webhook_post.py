@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from app.integrations.base import ActionContext, ActionResult
 from app.integrations.http_request import describe_url_problem
 from app.integrations.outbound_client import BlockedDestination, OutboundError, send_request
+from app.integrations.repeat_safety import NOT_SENT_AGAIN
 from app.integrations.response_summary import display_request, summarize_response
 from app.integrations.step_results import failed
 from app.workflows.exact_json import dump_exact_json
@@ -53,9 +54,13 @@ async def post_json(
         response = await send_request(
             ctx.client, ctx.policy, method="POST", url=url, headers=headers, content=body.encode()
         )
-    except (BlockedDestination, OutboundError) as exc:
-        result = failed(exc.message, started, warnings)
-        return replace(result, request=shown, retryable=isinstance(exc, OutboundError))
+    except BlockedDestination as exc:
+        return replace(failed(exc.message, started, warnings), request=shown)
+    except OutboundError as exc:
+        if exc.maybe_delivered:  # a chat message sent twice is posted twice
+            message = f"{exc.message} {NOT_SENT_AGAIN}"
+            return replace(failed(message, started, warnings), request=shown)
+        return replace(failed(exc.message, started, warnings), request=shown, retryable=True)
     result = summarize_response(response, shown, tuple(warnings))
     if result.response is not None:  # a redirect's target is as secret as the URL itself
         final_url = redacted(str(result.response.get("final_url") or url))

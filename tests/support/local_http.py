@@ -8,6 +8,7 @@ else answers 200 `{"ok": true}`.
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import sys
 import threading
@@ -82,6 +83,11 @@ class _RecordingHandler(BaseHTTPRequestHandler):
     def _route_slow(self, path: str, query: dict[str, str]) -> None:
         self.server.state.release.wait(timeout=10)
         self._answer(200, b"finally", "text/plain")
+
+    def _route_hangup(self, path: str, query: dict[str, str]) -> None:
+        """Take the whole request, then drop the connection without answering."""
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _route_big(self, path: str, query: dict[str, str]) -> None:
         self._answer(200, b"x" * int(query["bytes"]), "text/plain")
