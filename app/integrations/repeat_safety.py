@@ -28,8 +28,8 @@ def is_safe_to_repeat(step: Mapping[str, Any]) -> bool:
 
 
 NOT_SENT_AGAIN = (
-    "The request may have reached the destination before the connection broke, so "
-    "Hookline did not send it again (this step is not marked safe to send twice). Check "
+    "The request may already have reached the destination, so Hookline did not send it "
+    "again (this step is not marked safe to send twice). Check "
     'the destination; if nothing arrived, use "Retry from this step".'
 )
 

@@ -93,7 +93,13 @@ async def _advance(runtime: WorkerRuntime, run_id: int) -> None:
         followers = await _record(runtime, claim, record, decision, wake.lease_until)
     log.info(
         "step finished",
-        extra={"run_id": run_id, "step_index": claim.step_index, "outcome": result.outcome},
+        extra={
+            "run_id": run_id,
+            "step_index": claim.step_index,
+            "outcome": result.outcome,
+            # Our own plain-English reason (secrets already scrubbed), for operators.
+            "error": (result.error or "")[:300] or None,
+        },
     )
     if decision.next_step is not None and wake.enqueue_delay_ms is not None:
         runtime.dispatcher.run_step(run_id, delay_ms=wake.enqueue_delay_ms or None)
