@@ -78,6 +78,7 @@ async def count_finished_run(
             paused_reason=pause_reason(row.failure_streak, error),
             alert_sent_at=None,  # the pause notice is not held back by the hourly limit
             next_tick_at=None,
+            version=Workflow.version + 1,  # an editor opened before must not undo the pause
         )
     )
     return rows_changed(await session.exec(pause)) == 1

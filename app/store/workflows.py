@@ -72,7 +72,10 @@ async def replace_steps(
 
 
 async def set_workflow_enabled(session: AsyncSession, *, workflow: Workflow, enabled: bool) -> None:
+    """Turn on/off. It is a change like an edit: an editor tab opened before it must not
+    quietly switch the workflow back when it saves (it gets the "changed elsewhere" 409)."""
     _switch(workflow, enabled=enabled)
+    workflow.version += 1
     workflow.updated_at = utcnow()
     refresh_next_tick(workflow, now=workflow.updated_at)
     session.add(workflow)

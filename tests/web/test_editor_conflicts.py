@@ -135,3 +135,39 @@ async def test_of_two_saves_from_one_version_only_the_first_is_taken(
             assert not await claim_workflow_version(session, workflow=workflow, seen_version=1)
     finally:
         await engine.dispose()
+
+
+async def test_an_editor_opened_before_turning_off_or_an_auto_pause_cannot_switch_it_back_on(
+    two_tabs: tuple[AsyncTestClient, dict[str, str], int],  # type: ignore[type-arg]
+) -> None:
+    from app.store.alerts import count_finished_run
+
+    client, headers, workflow_id = two_tabs
+    path = f"/workflows/{workflow_id}/edit"
+    tab = await _open_editor(client, workflow_id)
+    assert ("enabled", "on") in tab
+    csrf = dict(tab)["_csrf_token"]
+    switched = await client.post(
+        f"/workflows/{workflow_id}/toggle", data={"_csrf_token": csrf}, follow_redirects=False
+    )
+    assert switched.status_code in (302, 303)
+    refused = await press(client, path, with_values(tab, name="Renamed"))
+    assert refused.status_code == 409
+    stored = (await client.get(f"/api/v1/workflows/{workflow_id}", headers=headers)).json()
+    assert (stored["enabled"], stored["name"]) == (False, "Orders")
+
+    await client.post(f"/workflows/{workflow_id}/toggle", data={"_csrf_token": csrf})
+    tab = await _open_editor(client, workflow_id)
+    engine = create_engine(client.app.state.settings.database)
+    try:
+        async with transaction(create_session_factory(engine)) as session:
+            paused = await count_finished_run(
+                session, workflow_id=workflow_id, failed=True, error="HTTP 500", pause_after=1
+            )
+        assert paused
+    finally:
+        await engine.dispose()
+    refused = await press(client, path, with_values(tab, name="Renamed"))
+    assert refused.status_code == 409
+    stored = (await client.get(f"/api/v1/workflows/{workflow_id}", headers=headers)).json()
+    assert stored["enabled"] is False and stored["paused_reason"]
