@@ -168,6 +168,8 @@ class Event(SQLModel, table=True):
         sa.Index("ix_event_workflow_id_id", "workflow_id", "id"),
         # Held-event counts on the dashboard and workflow page stay flat as history grows.
         sa.Index("ix_event_workflow_id_outcome", "workflow_id", "outcome"),
+        # The retention prune finds old events by time without reading the whole table.
+        sa.Index("ix_event_received_at", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -234,6 +236,8 @@ class Run(SQLModel, table=True):
         sa.Index("ix_run_workflow_id_id", "workflow_id", "id"),
         sa.Index("ix_run_status_lease_until", "status", "lease_until"),
         sa.Index("ix_run_workflow_id_created_at", "workflow_id", "created_at"),
+        # The retention prune finds old finished runs by time, skipping unfinished ones.
+        sa.Index("ix_run_status_created_at", "status", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -16,7 +16,13 @@ from datetime import timedelta
 
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
-from app.store.retention import prune_events, prune_runs
+from app.store.retention import (
+    PRUNE_BATCH,
+    delete_old_events,
+    delete_old_runs,
+    old_finished_run_ids,
+    unused_old_event_ids,
+)
 from app.store.tables import utcnow
 from app.worker.alerts import alert_until
 from app.worker.broker import Dispatcher, build_broker
@@ -27,17 +33,29 @@ log = logging.getLogger("hookline.clock")
 
 
 async def prune_history(sessions: SessionFactory, *, retention_days: float) -> int:
-    """Delete history older than the retention age, batch by batch; returns rows removed."""
+    """Delete history older than the retention age, batch by batch; returns rows removed.
+
+    Each batch picks ids through an index in one short transaction and deletes them in
+    another, so ingest waits at most one small batch for SQLite's write lock.
+    """
     if retention_days <= 0:
         return 0
     cutoff = utcnow() - timedelta(days=retention_days)
     removed = 0
-    for prune in (prune_runs, prune_events):
+    for pick, remove in (
+        (old_finished_run_ids, delete_old_runs),
+        (unused_old_event_ids, delete_old_events),
+    ):
         while True:
             async with transaction(sessions) as session:
-                count = await prune(session, older_than=cutoff)
+                ids = await pick(session, older_than=cutoff, batch=PRUNE_BATCH)
+            if not ids:
+                break
+            async with transaction(sessions) as session:
+                count = await remove(session, ids=ids, older_than=cutoff)
             removed += count
-            if count == 0:
+            # A short pick is the last one; nothing deleted means the rest changed meanwhile.
+            if len(ids) < PRUNE_BATCH or count == 0:
                 break
     if removed:
         log.info("pruned %d old runs/events", removed)

@@ -1,8 +1,10 @@
-"""The dashboard's queries use indexes: none reads a whole events or runs table (SQLite's
-plan), so the pages stay as fast with a million stored events as with a thousand."""
+"""The dashboard's and the retention prune's queries use indexes: none reads a whole events
+or runs table (SQLite's plan), so they stay as fast with a million stored events as with a
+thousand."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,8 +14,14 @@ from sqlalchemy.engine import Connection
 from app.settings import Settings
 from app.store.dashboard import summarize_user_workflows
 from app.store.db import SessionFactory, transaction
-from app.store.tables import utcnow
-from tests.store.conftest import Owner
+from app.store.retention import (
+    delete_old_events,
+    delete_old_runs,
+    old_finished_run_ids,
+    unused_old_event_ids,
+)
+from app.store.tables import Run, utcnow
+from tests.store.conftest import Owner, store_event
 
 HISTORY_TABLES = ("event", "run", "step_attempt")
 
@@ -53,3 +61,47 @@ async def test_dashboard_queries_never_scan_history(
         # of the workflow; runs of the last 24 h from the (workflow, created_at) index.
         assert any("(workflow_id=? AND outcome=?)" in plan for plan in plans), plans
         assert any("(workflow_id=? AND created_at>?)" in plan for plan in plans), plans
+
+
+async def test_retention_prune_finds_old_rows_through_time_indexes(
+    settings: Settings, sessions: SessionFactory, alice: Owner
+) -> None:
+    if not settings.database.is_sqlite:
+        pytest.skip("query plans are checked on SQLite; PostgreSQL plans depend on statistics")
+    recorded = await store_event(sessions, alice.workflow_id, plan=[])
+    async with transaction(sessions) as session:
+        run = await session.get(Run, recorded.run_id)
+        assert run is not None
+        run.status = "succeeded"
+        session.add(run)
+    executed: list[tuple[str, Any]] = []
+
+    def remember(conn: Connection, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "DELETE")):
+            executed.append((statement, params))
+
+    later = utcnow() + timedelta(days=1)  # everything stored so far is "old"
+    async with transaction(sessions) as session:
+        sync_engine = (await session.connection()).engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", remember)
+        try:
+            run_ids = await old_finished_run_ids(session, older_than=later)
+            assert await delete_old_runs(session, ids=run_ids, older_than=later) == 1
+            event_ids = await unused_old_event_ids(session, older_than=later)
+            assert await delete_old_events(session, ids=event_ids, older_than=later) == 1
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", remember)
+        scans, plans = [], []
+        connection = await session.connection()
+        for statement, params in executed:
+            explained = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+            for row in explained.all():
+                detail = str(row[-1])
+                plans.append(detail)
+                if any(detail.startswith(f"SCAN {table}") for table in HISTORY_TABLES):
+                    scans.append(f"{detail}  <-  {statement[:160]}")
+        assert scans == []
+        # Old finished runs come from the (status, created_at) index, old events from the
+        # received_at index; "is it still used by a run" is one lookup per event.
+        assert any("(status=? AND created_at<?)" in plan for plan in plans), plans
+        assert any("ix_event_received_at (received_at<?)" in plan for plan in plans), plans
