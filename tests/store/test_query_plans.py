@@ -4,12 +4,15 @@ thousand."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import Settings
 from app.store.dashboard import summarize_user_workflows
@@ -24,6 +27,43 @@ from app.store.tables import Run, utcnow
 from tests.store.conftest import Owner, store_event
 
 HISTORY_TABLES = ("event", "run", "step_attempt")
+Statement = tuple[str, Any]
+
+
+@contextlib.asynccontextmanager
+async def recorded_statements(
+    session: AsyncSession, *, kinds: tuple[str, ...]
+) -> AsyncIterator[list[Statement]]:
+    """Collect the statements (and their parameters) the block runs, of these kinds."""
+    executed: list[Statement] = []
+
+    def remember(conn: Connection, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(kinds):
+            executed.append((statement, params))
+
+    sync_engine = (await session.connection()).engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", remember)
+    try:
+        yield executed
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", remember)
+
+
+async def plans_and_scans(
+    session: AsyncSession, executed: list[Statement]
+) -> tuple[list[str], list[str]]:
+    """SQLite's plan lines for the statements, and those that read a whole history table:
+    "SEARCH t USING INDEX" reads a slice; "SCAN t" (even "USING INDEX") reads all."""
+    plans, scans = [], []
+    connection = await session.connection()
+    for statement, params in executed:
+        explained = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        for row in explained.all():
+            detail = str(row[-1])
+            plans.append(detail)
+            if any(detail.startswith(f"SCAN {table}") for table in HISTORY_TABLES):
+                scans.append(f"{detail}  <-  {statement[:160]}")
+    return plans, scans
 
 
 async def test_dashboard_queries_never_scan_history(
@@ -31,31 +71,11 @@ async def test_dashboard_queries_never_scan_history(
 ) -> None:
     if not settings.database.is_sqlite:
         pytest.skip("query plans are checked on SQLite; PostgreSQL plans depend on statistics")
-    executed: list[tuple[str, Any]] = []
-
-    def remember(conn: Connection, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            executed.append((statement, params))
-
     async with transaction(sessions) as session:
-        sync_engine = (await session.connection()).engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", remember)
-        try:
+        async with recorded_statements(session, kinds=("SELECT",)) as executed:
             await summarize_user_workflows(session, user_id=alice.user_id, now=utcnow())
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", remember)
         assert executed, "the dashboard ran no queries?"
-        scans, plans = [], []
-        for statement, params in executed:
-            connection = await session.connection()
-            explained = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-            rows = explained.all()
-            for row in rows:
-                detail = str(row[-1])
-                plans.append(detail)
-                # "SEARCH t USING INDEX" reads a slice; "SCAN t" (even "USING INDEX") reads all.
-                if any(detail.startswith(f"SCAN {table}") for table in HISTORY_TABLES):
-                    scans.append(f"{detail}  <-  {statement[:160]}")
+        plans, scans = await plans_and_scans(session, executed)
         assert scans == []
         # Held events are counted from the (workflow, outcome) index, not from every event
         # of the workflow; runs of the last 24 h from the (workflow, created_at) index.
@@ -74,32 +94,14 @@ async def test_retention_prune_finds_old_rows_through_time_indexes(
         assert run is not None
         run.status = "succeeded"
         session.add(run)
-    executed: list[tuple[str, Any]] = []
-
-    def remember(conn: Connection, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "DELETE")):
-            executed.append((statement, params))
-
     later = utcnow() + timedelta(days=1)  # everything stored so far is "old"
     async with transaction(sessions) as session:
-        sync_engine = (await session.connection()).engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", remember)
-        try:
+        async with recorded_statements(session, kinds=("SELECT", "DELETE")) as executed:
             run_ids = await old_finished_run_ids(session, older_than=later)
             assert await delete_old_runs(session, ids=run_ids, older_than=later) == 1
             event_ids = await unused_old_event_ids(session, older_than=later)
             assert await delete_old_events(session, ids=event_ids, older_than=later) == 1
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", remember)
-        scans, plans = [], []
-        connection = await session.connection()
-        for statement, params in executed:
-            explained = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-            for row in explained.all():
-                detail = str(row[-1])
-                plans.append(detail)
-                if any(detail.startswith(f"SCAN {table}") for table in HISTORY_TABLES):
-                    scans.append(f"{detail}  <-  {statement[:160]}")
+        plans, scans = await plans_and_scans(session, executed)
         assert scans == []
         # Old finished runs come from the (status, created_at) index, old events from the
         # received_at index; "is it still used by a run" is one lookup per event.
