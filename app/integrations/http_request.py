@@ -22,7 +22,7 @@ from app.integrations.outbound_client import (
     OutboundPolicy,
     send_request,
 )
-from app.integrations.repeat_safety import NOT_SENT_AGAIN, retry_after_send_failure
+from app.integrations.repeat_safety import NOT_SENT_AGAIN, is_safe_to_repeat
 from app.integrations.request_options import (
     AuthPreset,
     BodyMode,
@@ -201,8 +201,8 @@ class HttpRequestAction(ActionType[HttpRequestConfig]):
         except BlockedDestination as exc:
             return _failed(exc.message, request_display, renderer.warnings, started)
         except OutboundError as exc:
-            config_values = config.model_dump()
-            if exc.maybe_delivered and not retry_after_send_failure(self.type_name, config_values):
+            step = {"type": self.type_name, "config": config.model_dump()}
+            if exc.maybe_delivered and not is_safe_to_repeat(step):
                 message = f"{exc.message} {NOT_SENT_AGAIN}"
                 return _failed(message, request_display, renderer.warnings, started)
             return _failed(exc.message, request_display, renderer.warnings, started, True)

@@ -32,8 +32,3 @@ NOT_SENT_AGAIN = (
     "again (this step is not marked safe to send twice). Check "
     'the destination; if nothing arrived, use "Retry from this step".'
 )
-
-
-def retry_after_send_failure(step_type: str, config: Mapping[str, Any]) -> bool:
-    """Whether a step whose request may have been delivered is retried automatically."""
-    return is_safe_to_repeat({"type": step_type, "config": config})
