@@ -31,18 +31,24 @@ async def make_hook(
     return workflow["id"], workflow["hook_url"].removeprefix(BASE)
 
 
+async def _listed(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    user: ApiUser,
+    path: str,
+) -> list[dict[str, Any]]:
+    answer = await client.get(f"{path}?limit=200", headers=user.headers)
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
 async def events_of(
     client: AsyncTestClient,  # type: ignore[type-arg]
     user: ApiUser,
     workflow_id: int,
 ) -> list[dict[str, Any]]:
     """The workflow's stored events, newest first."""
-    answer = await client.get(
-        f"/api/v1/workflows/{workflow_id}/events?limit=200", headers=user.headers
-    )
-    assert answer.status_code == 200, answer.text
-    items: list[dict[str, Any]] = answer.json()["items"]
-    return items
+    return await _listed(client, user, f"/api/v1/workflows/{workflow_id}/events")
 
 
 async def runs_of(
@@ -50,12 +56,8 @@ async def runs_of(
     user: ApiUser,
     workflow_id: int,
 ) -> list[dict[str, Any]]:
-    answer = await client.get(
-        f"/api/v1/workflows/{workflow_id}/runs?limit=200", headers=user.headers
-    )
-    assert answer.status_code == 200, answer.text
-    items: list[dict[str, Any]] = answer.json()["items"]
-    return items
+    """The workflow's runs, newest first."""
+    return await _listed(client, user, f"/api/v1/workflows/{workflow_id}/runs")
 
 
 async def event_detail(
