@@ -156,6 +156,15 @@ def production_logging() -> Iterator[io.StringIO]:
     quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
     access = logging.getLogger("uvicorn.access")
     access_filters = list(access.filters)
+    # An in-process uvicorn started earlier in this worker (live-server tests) applies its
+    # default log config: access lines at WARNING, not propagated. Production runs uvicorn
+    # with log_config=None, so put uvicorn's loggers back to that for this test.
+    uvicorn_loggers = [logging.getLogger("uvicorn"), access]
+    saved = [(lg.level, lg.propagate, lg.disabled, list(lg.handlers)) for lg in uvicorn_loggers]
+    for uvicorn_logger in uvicorn_loggers:
+        uvicorn_logger.setLevel(logging.NOTSET)
+        uvicorn_logger.propagate, uvicorn_logger.disabled = True, False
+        uvicorn_logger.handlers[:] = []
     configure_logging(level="DEBUG", log_format="json")
     buffer = io.StringIO()
     (handler,) = root.handlers
@@ -167,6 +176,9 @@ def production_logging() -> Iterator[io.StringIO]:
     for name, old in quiet.items():
         logging.getLogger(name).setLevel(old)
     access.filters[:] = access_filters
+    for uvicorn_logger, state in zip(uvicorn_loggers, saved, strict=True):
+        uvicorn_logger.level, uvicorn_logger.propagate, uvicorn_logger.disabled = state[:3]
+        uvicorn_logger.handlers[:] = state[3]
     logging.captureWarnings(False)
 
 
