@@ -240,7 +240,8 @@ def describe_http_error(exc: httpx.HTTPError, policy: OutboundPolicy) -> str:
         return f"{host} sent a compressed answer that could not be decoded."
     if isinstance(exc, httpx.TooManyRedirects):
         return f"The destination redirected more than {policy.max_redirects} times."
-    return f"The request to {host} failed: {exc}"
+    reason = str(exc) or " / ".join(str(cause) or type(cause).__name__ for cause in _causes(exc))
+    return f"The request to {host} failed: {reason or type(exc).__name__}."
 
 
 def _connect_failure_reason(exc: BaseException) -> str:
