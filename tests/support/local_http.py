@@ -119,6 +119,9 @@ class _RecordingHandler(BaseHTTPRequestHandler):
 
 class _RecordingServer(ThreadingHTTPServer):
     daemon_threads = True
+    # A real server's listen queue, not socketserver's 5: with dozens of steps connecting
+    # at once, a full queue made the kernel reset connections the sink never read.
+    request_queue_size = 128
     state: LocalServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
