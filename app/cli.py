@@ -1,8 +1,9 @@
 """The `hookline` command: serve, web, worker, migrate, users create, secrets rotate.
 
-`hookline serve` is the embedded default: migrations, web and an in-process worker
-in one process on SQLite. Production runs `web`, `worker` and `release` (= migrate)
-as separate processes configured by the environment.
+`hookline serve` is the embedded default: migrations, web and a worker on SQLite from
+one command (the worker in a child process it supervises, or in-process). Production
+runs `web`, `worker` and `release` (= migrate) as separate processes configured by the
+environment.
 """
 
 from __future__ import annotations
@@ -71,13 +72,18 @@ def _configure_logging(settings: Settings) -> None:
 
 
 def _serve_http(
-    settings: Settings, *, embedded_worker: bool, host: str | None, port: int | None
+    settings: Settings,
+    *,
+    embedded_worker: bool,
+    host: str | None,
+    port: int | None,
+    worker_process: bool = False,
 ) -> None:
     import uvicorn
 
     from app.web.asgi import create_app
 
-    app = create_app(settings, embedded_worker=embedded_worker)
+    app = create_app(settings, embedded_worker=embedded_worker, worker_process=worker_process)
     uvicorn.run(
         app,
         host=host or settings.app.host,
@@ -109,7 +115,9 @@ def serve(port: PortOption = None, host: HostOption = None) -> None:
         settings.app.public_base_url,
         make_url(settings.database.url).render_as_string(hide_password=True),
     )
-    _serve_http(settings, embedded_worker=True, host=host, port=port)
+    # EMBEDDED_WORKER=process: steps and the clock loops in a child process (second core).
+    in_child = settings.broker.embedded_worker == "process"
+    _serve_http(settings, embedded_worker=True, host=host, port=port, worker_process=in_child)
 
 
 @cli.command()

@@ -100,7 +100,8 @@ def asgi_server(server: str, app: str, port: int, workers: int = 1) -> list[str]
 
 
 def peak_rss_mb(pid: int) -> float:
-    """Sum of the peak resident memory (VmHWM) of a process and its descendants."""
+    """Sum of the peak resident memory (VmHWM) of a process and its descendants (for
+    `hookline serve`: the web process and its worker child)."""
     total_kb = 0
     for child in [pid, *descendants(pid)]:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
@@ -108,6 +109,17 @@ def peak_rss_mb(pid: int) -> float:
             match = re.search(r"VmHWM:\s+(\d+) kB", status)
             total_kb += int(match.group(1)) if match else 0
     return total_kb / 1024
+
+
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time (user + system) of a process and each live descendant, by pid."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for process in [pid, *descendants(pid)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            found[process] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return found
 
 
 def descendants(pid: int) -> list[int]:

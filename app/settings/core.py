@@ -149,6 +149,12 @@ class BrokerSettings(BaseSettings):
         validation_alias=AliasChoices("RETRY_FIRST_DELAY_SECONDS", "retry_first_delay"),
         description="Wait before the 2nd try; each later wait is 3x longer (±20 %).",
     )
+    embedded_worker: Literal["process", "inline"] = Field(
+        default="process",
+        validation_alias=AliasChoices("EMBEDDED_WORKER", "embedded_worker"),
+        description="`hookline serve` with stub://: steps in a supervised child process "
+        "(process, uses a second core) or on the web's own event loop (inline).",
+    )
     lease_seconds: float = Field(
         default=120.0,
         gt=0,

@@ -59,6 +59,7 @@ from app.worker.broker import Dispatcher, build_broker
 from app.worker.clock import prune_until
 from app.worker.embedded import start_in_process_worker
 from app.worker.schedules import schedule_until
+from app.worker.supervisor import WorkerProcess
 from app.worker.sweeper import sweep_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,8 +70,11 @@ def _derived_key(settings: Settings, purpose: str) -> bytes:
     return hashlib.sha256(f"{purpose}:{settings.app.secret_key}".encode()).digest()
 
 
-def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar:
-    """Build the web app; with `embedded_worker` it also runs the worker and sweeper."""
+def create_app(
+    settings: Settings, *, embedded_worker: bool = False, worker_process: bool = False
+) -> Litestar:
+    """Build the web app; with `embedded_worker` it also runs the worker and sweeper
+    (on this event loop, or with `worker_process` and `stub://` in a child process)."""
     settings.warn_if_insecure()
     broker = build_broker(settings.broker)
     dispatcher = Dispatcher(broker, settings.broker.queue_name)
@@ -84,7 +88,9 @@ def create_app(settings: Settings, *, embedded_worker: bool = False) -> Litestar
         # One writer for SQLite (it has one write lock anyway); a few lanes for PostgreSQL.
         writers = 1 if settings.database.is_sqlite else 4
         app.state.committer = GroupCommitter(app.state.sessions, writers=writers)
-        async with _embedded(settings, broker, dispatcher, app, enabled=embedded_worker):
+        async with _embedded(
+            settings, broker, dispatcher, app, enabled=embedded_worker, in_child=worker_process
+        ):
             yield
         await app.state.committer.close()
         await engine.dispose()
@@ -193,12 +199,22 @@ async def _embedded(
     app: Litestar,
     *,
     enabled: bool,
+    in_child: bool = False,
 ) -> AsyncIterator[None]:
-    """Run the worker, the sweeper and history pruning in this process (embedded)."""
+    """Run the worker, the sweeper and history pruning in this process or its child."""
     if not enabled:
         if settings.broker.kind == "stub":
             log.warning("web-only mode with the in-process broker: no worker will run steps")
         yield
+        return
+    if in_child and settings.broker.kind == "stub":
+        child = WorkerProcess()  # it runs the clock loops too: one of each
+        dispatcher.run_locally(child.submit)
+        await child.start()
+        try:
+            yield
+        finally:
+            await child.stop()
         return
     runtime, worker = start_in_process_worker(
         settings, broker, dispatcher, app.state.sessions, app.state.committer

@@ -1,4 +1,8 @@
-"""The worker inside the web process (`hookline serve`), on the web's own event loop.
+"""The loop worker of the embedded default: steps as asyncio tasks on one event loop.
+
+`hookline serve` runs it in a child process it supervises (`EMBEDDED_WORKER=process`,
+see `supervisor.py` and `child_process.py`), or on the web's own event loop (`inline`,
+and `create_app(settings, embedded_worker=True)` in tests), as described below.
 
 With the in-process broker (`stub://`) the steps run as asyncio tasks next to the web
 edge instead of behind Dramatiq's threads: no GIL hand-offs between a worker thread, an
@@ -95,6 +99,12 @@ class LoopWorker:
         else:
             self._push(run_id)
 
+    def read_back(self, from_id: int = 0) -> None:
+        """Take unfinished runs from `from_id` up back from the database (start, overflow)."""
+        low = self._overflow_from
+        self._overflow_from = from_id if low is None else min(low, from_id)
+        self._ready.set()
+
     def _push(self, run_id: int) -> None:
         if self._stopping:  # stored and leased: the next start's sweeper picks it up
             return
@@ -172,18 +182,27 @@ def start_in_process_worker(
     committer: GroupCommitter,
 ) -> tuple[WorkerRuntime, InProcessWorker]:
     """The loop worker for `stub://`; a Dramatiq worker thread for a shared broker."""
-    runtime = WorkerRuntime(settings, dispatcher)
     if settings.broker.kind == "stub":
-        runtime.use_shared_writer(sessions, committer)
-        loop_worker = LoopWorker(runtime, sessions, concurrency=runtime.outbound_connections)
-        dispatcher.run_locally(loop_worker.submit)
-        loop_worker.start()
+        runtime, loop_worker = start_loop_worker(settings, dispatcher, sessions, committer)
         return runtime, _Closing(loop_worker, runtime)
+    runtime = WorkerRuntime(settings, dispatcher)
     declare_actors(broker, runtime)
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_threads=settings.broker.worker_threads)
     worker.start()
     return runtime, _DramatiqInProcess(broker, worker)
+
+
+def start_loop_worker(
+    settings: Settings, dispatcher: Dispatcher, sessions: SessionFactory, committer: GroupCommitter
+) -> tuple[WorkerRuntime, LoopWorker]:
+    """A running loop worker writing through `committer`; `dispatcher` now feeds it."""
+    runtime = WorkerRuntime(settings, dispatcher)
+    runtime.use_shared_writer(sessions, committer)
+    loop_worker = LoopWorker(runtime, sessions, concurrency=runtime.outbound_connections)
+    dispatcher.run_locally(loop_worker.submit)
+    loop_worker.start()
+    return runtime, loop_worker
 
 
 class _Closing:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from app.store.sqlite_writer import SqliteWriter
+from app.store.sqlite_writer import SqliteWriter, begin_immediate, connect
 
 
 @pytest.fixture
@@ -115,3 +117,32 @@ async def test_commits_are_fully_synchronous_in_wal_mode(db_path: str) -> None:
 
     assert await writer.run(settings) == ("wal", 2)  # 2 = FULL: fsync at every COMMIT
     await writer.close()
+
+
+def test_begin_waits_for_another_connections_write_lock_then_takes_it(db_path: str) -> None:
+    """Another process's writer holds the lock for 50 ms: BEGIN retries until it is free;
+    errors other than "busy" are raised at once."""
+    held = threading.Event()
+
+    def hold_the_lock() -> None:
+        other = connect(db_path)
+        other.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(0.05)
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    held.wait()
+    ours = connect(db_path)
+    started = time.monotonic()
+    begin_immediate(ours)
+    waited = time.monotonic() - started
+    ours.execute("ROLLBACK")
+    holder.join()
+    assert 0.04 < waited < 5
+    ours.execute("BEGIN")
+    with pytest.raises(sqlite3.OperationalError):  # BEGIN inside a transaction: not "busy"
+        begin_immediate(ours)
+    ours.close()
