@@ -52,6 +52,7 @@ from app.web.deps import (
     provide_transaction,
 )
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.hook_front import HookFrontApp
 from app.web.security_headers import add_security_headers
 from app.web.templating import configure_page_environment
 from app.worker.alerts import alert_until
@@ -121,7 +122,8 @@ def create_app(
         ],
         dependencies={"user": Provide(provide_page_user)},
     )
-    return Litestar(
+    # Litestar, with the hook URLs answered by a lean raw-ASGI front (hook_front.py).
+    return HookFrontApp(
         route_handlers=[
             receive_hook,
             api,

@@ -17,17 +17,18 @@ runs on the loop in the `GroupCommitter`'s shared async transaction.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request, Response, route
-from litestar.datastructures import State
+from litestar.datastructures import URL, State
 from litestar.params import FromPath
-from litestar.types import Method
+from litestar.types import HTTPScope, Method, Scope
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -66,14 +67,20 @@ UNAVAILABLE = Response(
 
 @route(["/hooks/{token:str}", "/hooks/{token:str}/"], http_method=HOOK_METHODS)
 async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) -> Response[Any]:
-    settings: Settings = request.app.state.settings
-    busy = refuse_when_backlogged(request.app.state, settings.inbound.max_backlog)
+    """Litestar's door to the edge; `hook_front.py` answers the same URLs before routing."""
+    state = request.app.state
+    busy = refuse_when_backlogged(state, state.settings.inbound.max_backlog)
     if busy is not None:  # nothing stored: the sender retries after Retry-After
         return busy
-    inbound = _frozen(request, await request.body())
+    return await answer_hook(state, token, frozen_request(request.scope, await request.body()))
+
+
+async def answer_hook(state: State, token: str, inbound: InboundRequest) -> Response[Any]:
+    """Store the request (returns once committed), enqueue its run, and shape the answer."""
+    settings: Settings = state.settings
     try:
         # Runs in a transaction shared with concurrent requests; returns once committed.
-        outcome = await _store(request.app.state, settings, token, inbound)
+        outcome = await _store(state, settings, token, inbound)
     except (SQLAlchemyError, sqlite3.Error, OSError, TimeoutError):
         # Nothing was committed: the sender must retry, so never answer 2xx here.
         log.exception("could not store an inbound event")
@@ -82,7 +89,7 @@ async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) 
         return outcome
     trigger, verdict, recorded = outcome
     if recorded.run_id is not None:
-        request.app.state.dispatcher.try_run_step(recorded.run_id)
+        state.dispatcher.try_run_step(recorded.run_id)
     return with_cors(trigger, reply_for(trigger, verdict, recorded, inbound))
 
 
@@ -171,16 +178,14 @@ async def _hook_for(session: AsyncSession, settings: Settings, token: str) -> _H
     return hook
 
 
-def _frozen(request: Request[Any, Any, State], body: bytes) -> InboundRequest:
+def frozen_request(scope: HTTPScope, body: bytes) -> InboundRequest:
     """The request exactly as received: raw path and query (Twilio signs the URL as sent)."""
-    scope = request.scope
     raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
     raw_path = raw_path.partition("?")[0]  # some ASGI clients leave the query in raw_path
     raw_query = scope.get("query_string", b"").decode("latin-1")
-    base = f"{request.url.scheme}://{request.url.netloc}" if request.url.netloc else ""
     return InboundRequest(
-        method=request.method.upper(),
-        url=f"{base}{raw_path}" + (f"?{raw_query}" if raw_query else ""),
+        method=scope["method"].upper(),
+        url=f"{_origin(scope)}{raw_path}" + (f"?{raw_query}" if raw_query else ""),
         path=raw_path,
         raw_query=raw_query,
         headers=tuple(
@@ -189,3 +194,20 @@ def _frozen(request: Request[Any, Any, State], body: bytes) -> InboundRequest:
         body=body,
         received_at=utcnow(),
     )
+
+
+def _origin(scope: HTTPScope) -> str:
+    """`scheme://netloc` of Litestar's `request.url` (Host header first, then the server)."""
+    host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+    server = scope.get("server")
+    return _origin_of(scope.get("scheme", "http"), tuple(server) if server else None, host)
+
+
+@functools.lru_cache(maxsize=64)
+def _origin_of(scheme: str, server: tuple[str, int | None] | None, host: bytes) -> str:
+    """Computed by Litestar itself, once per distinct host (URL parsing is not free)."""
+    headers = [(b"host", host)] if host else []
+    url = URL.from_scope(
+        cast(Scope, {"scheme": scheme, "server": server, "path": "/", "headers": headers})
+    )
+    return f"{url.scheme}://{url.netloc}" if url.netloc else ""
