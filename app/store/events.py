@@ -20,6 +20,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.intake_pg import NOT_HERE, insert_event_and_run
 from app.store.tables import Event, EventFile, Run, Workflow, utcnow
 
 EVENT_TABLE = SQLModel.metadata.tables["event"]
@@ -71,8 +72,11 @@ class RecordedEvent:
 
 def dialect_insert(session: AsyncSession) -> Any:
     """The INSERT construct with ON CONFLICT support for the session's database."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return postgresql.insert if _is_postgres(session) else sqlite.insert
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
 async def record_event(
@@ -90,6 +94,16 @@ async def record_event(
     A repeated dedupe key inserts a "duplicate" copy instead, and never a run.
     """
     values = event_row(workflow_id, incoming, outcome, reason)
+    if _is_postgres(session) and not incoming.files:
+        now = utcnow()
+        run = None if plan is None else {"plan": plan, "lease_until": now + lease, "now": now}
+        stored = await insert_event_and_run(session, values=values, run=run)
+        if stored != NOT_HERE:
+            if stored is not None:
+                return RecordedEvent(event_id=stored[0], run_id=stored[1])
+            first = await _find_by_dedupe_key(session, workflow_id, incoming.dedupe_key)
+            copy_id = await _insert_duplicate_copy(session, values, first)
+            return RecordedEvent(event_id=copy_id, run_id=None, duplicate_of=first)
     insert = dialect_insert(session)(Event).values(**values)
     if incoming.dedupe_key is not None:
         insert = insert.on_conflict_do_nothing(index_elements=["workflow_id", "dedupe_key"])

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.integrations.base import ActionContext, ActionResult
 from app.integrations.registry import UnknownActionType, get_action
@@ -32,8 +33,10 @@ from app.store.runs import (
 from app.store.samples import event_trigger
 from app.store.sealing import open_step_config, secret_values
 from app.store.step_retries import tries_before_round
+from app.store.steps_pg import claim_on_postgres, record_on_postgres
 from app.store.steps_sqlite import (
     FULL_PATH,
+    FullPath,
     SqliteClaim,
     can_record_on_sqlite,
     claim_on_sqlite,
@@ -76,19 +79,10 @@ async def _advance(runtime: WorkerRuntime, run_id: int) -> None:
     result = await _execute(runtime, claim.step, started.context)
     decision, record = _decide(started.tries, claim, result)
     wake = schedule_wake(wake_at=decision.wake_at, now=utcnow(), lease=runtime.lease)
-    writer = runtime.sqlite_writer
     followers: list[int] = []
-    if (
-        writer is not None
-        and started.on_sqlite
-        and can_record_on_sqlite(started.on_sqlite, decision)
-    ):
-        # The common outcome on SQLite: a few statements on the writer thread.
-        await writer.run(
-            partial(
-                record_on_sqlite, claim=claim, record=record, decision=decision, lease=runtime.lease
-            )
-        )
+    if started.fast is not None and can_record_on_sqlite(started.fast, decision):
+        # The common outcome: a few statements on SQLite's writer thread, one on PostgreSQL.
+        await _record_fast(runtime, claim, record, decision)
     else:
         followers = await _record(runtime, claim, record, decision, wake.lease_until)
     log.info(
@@ -114,27 +108,48 @@ class _Started:
     claim: StepClaim
     context: dict[str, Any]
     tries: RetryRound
-    on_sqlite: SqliteClaim | None = None  # claimed by the SQLite writer thread's fast path
+    fast: SqliteClaim | None = None  # claimed by the fast path (SQLite writer or PostgreSQL)
 
 
 async def _claim(runtime: WorkerRuntime, run_id: int) -> _Started | None:
-    """Claim the next step: on SQLite's writer thread when the case is common, else in full."""
-    writer = runtime.sqlite_writer
+    """Claim the next step: on the fast path when the case is common, else in full."""
+    writer, engine = runtime.sqlite_writer, _postgres(runtime)
+    claimed: SqliteClaim | FullPath | None = FULL_PATH
     if writer is not None:
         claimed = await writer.run(partial(claim_on_sqlite, run_id=run_id, lease=runtime.lease))
-        if claimed is None:
-            return None
-        if claimed != FULL_PATH:
-            assert isinstance(claimed, SqliteClaim)
-            outputs = [load_exact_json(text) for text in claimed.outputs]
-            own_tries = claimed.retry_max_tries
-            tries = RetryRound(
-                policy=policy_with_tries(runtime.retry_policy, own_tries),
-                try_number=claimed.claim.attempt - claimed.earlier_round_attempts,
-            )
-            context = template_context(event_trigger(claimed.event), outputs)
-            return _Started(claimed.claim, context, tries, on_sqlite=claimed)
-    return await _claim_in_full(runtime, run_id)
+    elif engine is not None:
+        claimed = await claim_on_postgres(engine, run_id=run_id, lease=runtime.lease)
+    if claimed is None:
+        return None
+    if claimed == FULL_PATH:
+        return await _claim_in_full(runtime, run_id)
+    assert isinstance(claimed, SqliteClaim)
+    outputs = [load_exact_json(text) for text in claimed.outputs]
+    tries = RetryRound(
+        policy=policy_with_tries(runtime.retry_policy, claimed.retry_max_tries),
+        try_number=claimed.claim.attempt - claimed.earlier_round_attempts,
+    )
+    context = template_context(event_trigger(claimed.event), outputs)
+    return _Started(claimed.claim, context, tries, fast=claimed)
+
+
+def _postgres(runtime: WorkerRuntime) -> AsyncEngine | None:
+    """The engine when the database is PostgreSQL (its fast path needs no writer thread)."""
+    if runtime.settings.database.is_sqlite:
+        return None
+    engine = runtime.sessions.kw.get("bind")
+    return engine if isinstance(engine, AsyncEngine) else None
+
+
+async def _record_fast(
+    runtime: WorkerRuntime, claim: StepClaim, record: AttemptRecord, decision: Decision
+) -> None:
+    writer, engine, lease = runtime.sqlite_writer, _postgres(runtime), runtime.lease
+    if writer is not None:
+        unit = partial(record_on_sqlite, claim=claim, record=record, decision=decision, lease=lease)
+        await writer.run(unit)
+    elif engine is not None:
+        await record_on_postgres(engine, claim=claim, record=record, decision=decision, lease=lease)
 
 
 async def _claim_in_full(runtime: WorkerRuntime, run_id: int) -> _Started | None:
