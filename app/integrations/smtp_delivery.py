@@ -17,9 +17,8 @@ from typing import Literal
 
 import aiosmtplib
 import certifi
-import httpcore
 
-from app.integrations.ssrf_guard import IPAddress, OutboundPolicy, resolve_permitted
+from app.integrations.ssrf_guard import IPAddress, OutboundPolicy, UnknownHost, resolve_permitted
 
 TlsMode = Literal["none", "starttls", "ssl"]
 
@@ -61,7 +60,7 @@ async def deliver(
             addresses = await resolve_permitted(server.host, server.port, policy)
             sock = await _connect(addresses, server.port, policy.connect_timeout)
             return await _converse(message, server, sock, tls_context, policy.read_timeout)
-    except httpcore.ConnectError as exc:
+    except UnknownHost as exc:
         raise DeliveryFailed(f"Could not reach {server.host}: {exc}", retryable=True) from exc
     except TimeoutError as exc:
         raise DeliveryFailed(

@@ -1,21 +1,23 @@
 """The SSRF guard: which addresses Hookline may call, checked at connect time after DNS.
 
-`GuardedNetworkBackend` is an httpcore network backend that resolves the host itself,
-drops every address the policy blocks and connects to a checked IP, so a name that
-resolves (or re-resolves, as in DNS rebinding) to a private address is never reached.
-TLS still verifies against the original host name because httpcore passes that name
-to `start_tls`, not the IP we connected to.
+For the outbound HTTP client (aiohttp under httpx), `GuardedResolver` resolves names and
+drops every address the policy blocks, so a name that resolves (or re-resolves, as in DNS
+rebinding) to a private address is never reached; `guarded_socket` checks the final
+address once more as the socket is opened, which also covers IP literals (aiohttp does
+not resolve those). TLS still verifies against the host name the user gave. SMTP
+delivery uses `resolve_permitted` and connects to one of the addresses it returns.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import ipaddress
 import socket
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-import anyio
-import httpcore
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.connector import AddrInfoType, SocketFactoryType
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -112,85 +114,90 @@ def _reason_for(ip: IPAddress) -> str | None:
 
 def check_literal_host(host: str, policy: OutboundPolicy) -> None:
     """Raise BlockedDestination early when `host` is an IP literal the policy blocks."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
+    address = _literal_address(host)
+    if address is None:
         return
     reason = is_blocked_address(address, policy)
     if reason is not None:
         raise BlockedDestination.for_address(host, address, reason)
 
 
+@functools.lru_cache(maxsize=1024)
+def _literal_address(host: str) -> IPAddress | None:
+    """The address `host` spells, or None for a name (cached: asked once per call)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+class UnknownHost(OSError):
+    """The host name could not be resolved (nothing was sent)."""
+
+
 async def resolve_permitted(host: str, port: int, policy: OutboundPolicy) -> list[IPAddress]:
     """Resolve `host` and keep only the addresses the policy allows (at least one, or raise)."""
+    return [address for address, _ in await _resolve_permitted_infos(host, port, policy)]
+
+
+async def _resolve_permitted_infos(
+    host: str, port: int, policy: OutboundPolicy, family: int = 0
+) -> list[tuple[IPAddress, int]]:
+    """(address, family) pairs of `host` the policy allows; UnknownHost or BlockedDestination."""
+    loop = asyncio.get_running_loop()
     try:
-        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise httpcore.ConnectError(f"the name {host} could not be found") from exc
-    addresses = _unique(ipaddress.ip_address(info[4][0]) for info in infos)
-    permitted = [ip for ip in addresses if is_blocked_address(ip, policy) is None]
+        raise UnknownHost(f"the name {host} could not be found") from exc
+    found = dict.fromkeys((ipaddress.ip_address(info[4][0]), int(info[0])) for info in infos)
+    permitted = [pair for pair in found if is_blocked_address(pair[0], policy) is None]
     if not permitted:
-        first = addresses[0]
+        first = next(iter(found))[0]
         raise BlockedDestination.for_address(
             host, first, is_blocked_address(first, policy) or "blocked"
         )
     return permitted
 
 
-def _unique(addresses: Iterable[IPAddress]) -> list[IPAddress]:
-    return list(dict.fromkeys(addresses))
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver for the outbound client: only addresses the policy permits.
 
+    aiohttp does not call a resolver for IP literals, so `guarded_socket` checks every
+    address again right before connecting, literals included.
+    """
 
-class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore backend that connects only to resolved addresses the policy permits."""
-
-    def __init__(self, policy: OutboundPolicy, inner: httpcore.AsyncNetworkBackend) -> None:
+    def __init__(self, policy: OutboundPolicy) -> None:
         self._policy = policy
-        self._inner = inner
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            with anyio.fail_after(timeout):
-                return await self._connect_first(host, port, local_address, socket_options)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"connecting to {host} timed out") from exc
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        pairs = await _resolve_permitted_infos(host, port, self._policy, family)
+        numeric = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+        return [
+            ResolveResult(
+                hostname=host, host=str(ip), port=port, family=ip_family, proto=0, flags=numeric
+            )
+            for ip, ip_family in pairs
+        ]
 
-    async def _connect_first(
-        self,
-        host: str,
-        port: int,
-        local_address: str | None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Try each permitted address in order; re-raise the last failure if all fail."""
-        last_error: Exception | None = None
-        for address in await resolve_permitted(host, port, self._policy):
-            try:
-                return await self._inner.connect_tcp(
-                    str(address),
-                    port,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc
-        assert last_error is not None  # resolve_permitted never returns an empty list
-        raise last_error
+    async def close(self) -> None:
+        return None
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise BlockedDestination("Hookline does not call local Unix sockets.")
 
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+def guarded_socket(policy: OutboundPolicy) -> SocketFactoryType:
+    """A socket factory for aiohttp that refuses to open a socket to a blocked address.
+
+    This is the last check, where the address to connect to is final: after DNS for
+    names, and the only one aiohttp makes for IP literals.
+    """
+
+    def open_socket(addr_info: AddrInfoType) -> socket.socket:
+        family, kind, proto, _, sockaddr = addr_info
+        address = ipaddress.ip_address(sockaddr[0])
+        reason = is_blocked_address(address, policy)
+        if reason is not None:
+            raise BlockedDestination.for_address(str(address), address, reason)
+        return socket.socket(family, kind, proto)
+
+    return open_socket

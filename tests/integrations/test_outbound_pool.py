@@ -1,7 +1,8 @@
 """The worker's outbound pool lets every step it runs at once call out at once.
 
-With httpcore's default of 10 connections, 32 concurrent steps queued behind 10 calls
-(a slow destination held the other 22 back). The pool is sized to the step concurrency.
+With a pool of 10 connections, 32 concurrent steps queued behind 10 calls (a slow
+destination held the other 22 back). The pool is sized to the step concurrency, and a
+pooled connection the destination has closed is never used for the next request.
 """
 
 from __future__ import annotations
