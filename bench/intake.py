@@ -48,7 +48,8 @@ def cpu_seconds(pid: int) -> float:
 
 # `hookline web` with the raw-ASGI hook front turned off, for before/after pairs.
 WEB_THROUGH_LITESTAR = (
-    "import sys; from app.web.hook_front import HookFrontApp; HookFrontApp.hook_front = False; "
+    "import sys; import app.web.asgi; from app.web.hook_front import HookFrontApp; "
+    "HookFrontApp.hook_front = False; "
     "from app.cli import main; sys.argv = ['hookline', 'web']; main()"
 )
 

@@ -36,7 +36,7 @@ from app.store.runs import AttemptRecord, StepClaim
 from app.store.step_retries import ROUND_ENDING
 from app.store.steps_sqlite import FULL_PATH, FullPath, SqliteClaim, StoredEvent
 from app.store.tables import TERMINAL_RUN_STATUSES, utcnow
-from app.workflows.engine import Decision, not_before
+from app.workflows.engine import NOT_BEFORE_KEY, Decision, not_before
 
 _RUN = SQLModel.metadata.tables["run"]
 _ATTEMPT = SQLModel.metadata.tables["step_attempt"]
@@ -52,8 +52,9 @@ def _typed(table: sa.Table, name: str, key: str | None = None) -> sa.BindParamet
 
 _here = sa.and_(_ATTEMPT.c.run_id == _RUN.c.id, _ATTEMPT.c.step_index == _RUN.c.next_step)
 _round_ending = sa.or_(*(_ATTEMPT.c.status == status for status in ROUND_ENDING))
-_READ = PgPrepared(
+_seen = (
     sa.select(
+        _RUN.c.id,
         _RUN.c.status,
         _RUN.c.plan,
         _RUN.c.next_step,
@@ -91,14 +92,25 @@ _READ = PgPrepared(
     .join(_WORKFLOW, _WORKFLOW.c.id == _RUN.c.workflow_id)
     .outerjoin(_EVENT, _EVENT.c.id == _RUN.c.event_id)
     .where(_RUN.c.id == sa.bindparam("run_id"))
+    .cte("seen")
+)
+_step = _seen.c.plan.op("->")(_seen.c.next_step)
+# At least as strict as the checks in claim_on_postgres: what they let through but this
+# does not is a run that changed meanwhile, which takes the full path.
+_claimable = sa.and_(
+    *(_seen.c.status != status for status in sorted(TERMINAL_RUN_STATUSES)),
+    _seen.c.next_step < sa.func.jsonb_array_length(_seen.c.plan),
+    _step.op("->")(NOT_BEFORE_KEY).is_(None),
+    _seen.c.last_status.is_distinct_from("running"),
 )
 _moved = (
     sa.update(_RUN)
     .where(
-        _RUN.c.id == sa.bindparam("run_id"),
-        _RUN.c.status == _typed(_RUN, "status", "seen_status"),
-        _RUN.c.next_step == _typed(_RUN, "next_step", "step_index"),
-        _RUN.c.updated_at == _typed(_RUN, "updated_at", "seen_updated_at"),
+        _RUN.c.id == _seen.c.id,
+        _RUN.c.status == _seen.c.status,
+        _RUN.c.next_step == _seen.c.next_step,
+        _RUN.c.updated_at == _seen.c.updated_at,
+        _claimable,
     )
     .values(
         status="running",
@@ -108,20 +120,28 @@ _moved = (
     .returning(_RUN.c.id)
     .cte("moved")
 )
-_CLAIM = PgPrepared(
+_inserted = (
     sa.insert(_ATTEMPT)
     .from_select(
         ["run_id", "step_index", "attempt", "step_type", "status", "started_at"],
         sa.select(
             _moved.c.id,
-            _typed(_ATTEMPT, "step_index"),
-            _typed(_ATTEMPT, "attempt"),
-            _typed(_ATTEMPT, "step_type"),
+            _seen.c.next_step,
+            _seen.c.attempts + 1,
+            sa.func.coalesce(_step.op("->>")("type"), ""),
             sa.literal("running", _ATTEMPT.c.status.type),
             _typed(_ATTEMPT, "started_at", "now"),
-        ),
+        ).join(_seen, _seen.c.id == _moved.c.id),
     )
     .returning(_ATTEMPT.c.id)
+    .cte("inserted")
+)
+# One round trip: read the run and what the step needs, and claim it when it is common.
+_CLAIM = PgPrepared(
+    sa.select(
+        *(column for column in _seen.c if column.key != "id"),
+        sa.select(_inserted.c.id).scalar_subquery().label("attempt_id"),
+    )
 )
 
 
@@ -129,42 +149,31 @@ async def claim_on_postgres(
     engine: AsyncEngine, *, run_id: int, lease: timedelta
 ) -> SqliteClaim | FullPath | None:
     """Claim the run's next step in the common case; None when there is nothing to do."""
-    async with raw_connection(engine) as connection:
-        row = await _READ.fetchrow(connection, {"run_id": run_id})
-        if row is None or row["status"] in TERMINAL_RUN_STATUSES:
-            return None
-        plan: list[dict[str, Any]] = row["plan"]
-        index = row["next_step"]
-        if index >= len(plan) or not_before(plan[index]) is not None:
-            return FULL_PATH
-        if row["last_status"] == "running":
-            return FULL_PATH  # another worker holds it, or a dead one left it: the full rules
-        now, step, attempt = utcnow(), plan[index], row["attempts"] + 1
-        values = {
-            "run_id": run_id,
-            "seen_status": row["status"],
-            "step_index": index,
-            "seen_updated_at": row["updated_at"],
-            "lease_until": now + lease,
-            "now": now,
-            "attempt": attempt,
-            "step_type": str(step.get("type", "")),
-        }
-        try:
-            claimed = await _CLAIM.fetchrow(connection, values)
-        except asyncpg.UniqueViolationError:
-            return None  # claimed by someone else meanwhile
-    if claimed is None:
-        return FULL_PATH  # the run changed since it was read: decide under its lock
+    now = utcnow()
+    values = {"run_id": run_id, "lease_until": now + lease, "now": now}
+    try:
+        async with raw_connection(engine) as connection:
+            row = await _CLAIM.fetchrow(connection, values)
+    except asyncpg.UniqueViolationError:
+        return None  # claimed by someone else meanwhile
+    if row is None or row["status"] in TERMINAL_RUN_STATUSES:
+        return None
+    plan: list[dict[str, Any]] = row["plan"]
+    index = row["next_step"]
+    if index >= len(plan) or not_before(plan[index]) is not None:
+        return FULL_PATH
+    if row["last_status"] == "running" or row["attempt_id"] is None:
+        # Another worker holds it, a dead one left it, or the run changed meanwhile.
+        return FULL_PATH
     claim = StepClaim(
         run_id=run_id,
         workflow_id=row["workflow_id"],
         event_id=row["event_id"],
         step_index=index,
-        attempt_id=claimed[0],
-        step=step,
+        attempt_id=row["attempt_id"],
+        step=plan[index],
         plan_length=len(plan),
-        attempt=attempt,
+        attempt=row["attempts"] + 1,
     )
     return SqliteClaim(
         claim=claim,

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.settings import Settings
-from app.store import steps_pg
 from app.store.alerts import count_finished_run
 from app.store.db import SessionFactory, transaction
 from app.store.events import RecordedEvent, record_event
@@ -105,26 +104,25 @@ async def test_a_claimed_step_is_held_and_its_success_ends_the_run(
     assert await claim_on_postgres(_engine(sessions), run_id=run_id, lease=LEASE) is None
 
 
-async def test_a_run_changed_between_read_and_claim_takes_the_full_path(
-    postgres_only: None,
-    sessions: SessionFactory,
-    alice: Owner,
-    monkeypatch: pytest.MonkeyPatch,
+async def test_a_run_changed_while_being_claimed_takes_the_full_path(
+    postgres_only: None, sessions: SessionFactory, alice: Owner
 ) -> None:
     run_id = await _queued_run(sessions, alice)
-    read = steps_pg._READ.fetchrow
-
-    async def read_then_someone_writes(connection: Any, values: Any) -> Any:
-        row = await read(connection, values)
-        async with transaction(sessions) as session:
-            await session.exec(sa.update(Run).where(Run.id == run_id).values(status="failed"))  # type: ignore[call-overload, arg-type]
-        return row
-
-    monkeypatch.setattr(steps_pg._READ, "fetchrow", read_then_someone_writes)
-    assert await claim_on_postgres(_engine(sessions), run_id=run_id, lease=LEASE) == FULL_PATH
+    async with transaction(sessions) as other:  # e.g. a user's action, not yet committed
+        changed = sa.update(Run).where(Run.id == run_id).values(status="failed")  # type: ignore[arg-type]
+        await other.exec(changed)  # type: ignore[call-overload]
+        claiming = asyncio.create_task(
+            claim_on_postgres(_engine(sessions), run_id=run_id, lease=LEASE)
+        )
+        for _ in range(500):
+            if claiming.done() or await _lock_waits(sessions):
+                break
+            await asyncio.sleep(0.01)
+    # It read the run as queued, then found it changed when it came to write: no claim.
+    assert await claiming == FULL_PATH
     async with transaction(sessions) as session:
         attempts = (await session.exec(sa.select(StepAttempt.id))).all()  # type: ignore[call-overload]
-    assert attempts == []  # nothing was written
+    assert attempts == []
 
 
 async def _claimed(sessions: SessionFactory, owner: Owner) -> Any:
