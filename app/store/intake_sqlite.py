@@ -10,7 +10,6 @@ this one, PostgreSQL the async one).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlmodel import SQLModel
 
 from app.store.events import IncomingEvent, RecordedEvent, duplicate_copy, event_row, file_rows
 from app.store.prepared import Prepared, bind_all
+from app.store.stored_hook import StoredHook
 from app.store.tables import utcnow
 
 _EVENT = SQLModel.metadata.tables["event"]
@@ -39,16 +39,6 @@ _RUN_COLUMNS = [
     *("created_at", "updated_at"),
 ]
 _FILE_COLUMNS = ["event_id", "field_name", "filename", "content_type", "size", "sha256", "data"]
-
-
-@dataclass(frozen=True)
-class StoredHook:
-    """A URL's workflow as stored: raw trigger JSON and step rows (the cache key upstream)."""
-
-    workflow_id: int
-    enabled: bool
-    trigger_json: str | None
-    steps_json: tuple[tuple[str, str | None, bool, str], ...]
 
 
 _FIND_WORKFLOW = Prepared(

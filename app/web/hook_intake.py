@@ -12,6 +12,8 @@ response (its body template sees `trigger` like steps do), or a plain-English re
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,7 +25,10 @@ from app.inbound.handshakes import answer_handshake
 from app.inbound.request import InboundRequest
 from app.inbound.signatures import verify_signature
 from app.inbound.trigger_config import TriggerConfig
+from app.settings import Settings
 from app.store.events import IncomingEvent, IncomingFile, RecordedEvent
+from app.store.sealing import open_trigger
+from app.workflows.definition import StepDefinition, plan_from_steps
 from app.workflows.engine import trigger_context
 from app.workflows.exact_json import dump_exact_json
 from app.workflows.templating import TemplateProblem, render_text
@@ -53,6 +58,29 @@ class Verdict:
     dedupe_key: str | None = None
     reply: Response[Any] | None = None
     warnings: tuple[str, ...] = field(default=())
+
+
+StepRows = tuple[tuple[str, str | None, bool, str], ...]
+
+
+class HookFacts:
+    """Decrypted triggers and plans, keyed by the stored JSON they were built from."""
+
+    def __init__(self, settings: Settings, size: int = 1024) -> None:
+        self.settings = settings
+        self.trigger = functools.lru_cache(maxsize=size)(self._trigger)
+        self.plan = functools.lru_cache(maxsize=size)(self._plan)
+
+    def _trigger(self, trigger_json: str | None) -> TriggerConfig:
+        stored = json.loads(trigger_json) if trigger_json is not None else None
+        return TriggerConfig.model_validate(open_trigger(self.settings, stored))
+
+    def _plan(self, steps: StepRows) -> list[dict[str, Any]]:
+        definitions = [
+            StepDefinition(type=kind, name=name, enabled=enabled, config=json.loads(config))
+            for kind, name, enabled, config in steps
+        ]
+        return plan_from_steps(definitions)
 
 
 def assess_request(trigger: TriggerConfig, inbound: InboundRequest) -> Verdict:

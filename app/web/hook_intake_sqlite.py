@@ -11,8 +11,6 @@ workflow switched off) is seen by the next request without any invalidation mess
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import sqlite3
 from datetime import timedelta
@@ -24,10 +22,11 @@ from app.inbound.request import InboundRequest
 from app.inbound.trigger_config import TriggerConfig
 from app.settings import Settings
 from app.store.events import RecordedEvent
-from app.store.intake_sqlite import StoredHook, count_hook_request, find_hook, is_retired_token
+from app.store.intake_sqlite import count_hook_request, find_hook, is_retired_token
 from app.store.intake_sqlite import record_event as record_event_sqlite
-from app.store.sealing import open_trigger
+from app.store.stored_hook import StoredHook
 from app.web.hook_intake import (
+    HookFacts,
     Verdict,
     assess_request,
     incoming_event,
@@ -35,32 +34,10 @@ from app.web.hook_intake import (
     unknown_url,
     with_cors,
 )
-from app.workflows.definition import StepDefinition, plan_from_steps
 
 log = logging.getLogger("hookline.hooks")
 
 Intake = Response[Any] | tuple[TriggerConfig, Verdict, RecordedEvent]
-StepRows = tuple[tuple[str, str | None, bool, str], ...]
-
-
-class HookFacts:
-    """Decrypted triggers and plans, keyed by the stored JSON they were built from."""
-
-    def __init__(self, settings: Settings, size: int = 1024) -> None:
-        self.settings = settings
-        self.trigger = functools.lru_cache(maxsize=size)(self._trigger)
-        self.plan = functools.lru_cache(maxsize=size)(self._plan)
-
-    def _trigger(self, trigger_json: str | None) -> TriggerConfig:
-        stored = json.loads(trigger_json) if trigger_json is not None else None
-        return TriggerConfig.model_validate(open_trigger(self.settings, stored))
-
-    def _plan(self, steps: StepRows) -> list[dict[str, Any]]:
-        definitions = [
-            StepDefinition(type=kind, name=name, enabled=enabled, config=json.loads(config))
-            for kind, name, enabled, config in steps
-        ]
-        return plan_from_steps(definitions)
 
 
 def intake_on_sqlite(

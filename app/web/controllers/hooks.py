@@ -18,9 +18,9 @@ runs on the loop in the `GroupCommitter`'s shared async transaction.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sqlite3
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any, cast
@@ -38,11 +38,13 @@ from app.settings import Settings
 from app.store.events import RecordedEvent, record_event
 from app.store.group_commit import GroupCommitter
 from app.store.hook_urls import is_retired_hook_token
+from app.store.intake_pg import NOT_HERE, find_hook_on_postgres
 from app.store.rate_limits import count_hook_request
-from app.store.sealing import open_trigger
-from app.store.tables import Workflow, utcnow
-from app.store.workflows import find_workflow_by_hook_token, list_workflow_steps, step_definitions
+from app.store.stored_hook import StoredHook
+from app.store.tables import utcnow
+from app.store.workflows import find_workflow_by_hook_token, list_workflow_steps
 from app.web.hook_intake import (
+    HookFacts,
     Verdict,
     assess_request,
     incoming_event,
@@ -52,8 +54,7 @@ from app.web.hook_intake import (
     with_cors,
 )
 from app.web.hook_intake_backlog import refuse_when_backlogged
-from app.web.hook_intake_sqlite import HookFacts, Intake, intake_on_sqlite
-from app.workflows.definition import plan_from_steps
+from app.web.hook_intake_sqlite import Intake, intake_on_sqlite
 
 log = logging.getLogger("hookline.hooks")
 
@@ -96,86 +97,94 @@ async def answer_hook(state: State, token: str, inbound: InboundRequest) -> Resp
 async def _store(state: State, settings: Settings, token: str, inbound: InboundRequest) -> Intake:
     committer: GroupCommitter = state.committer
     writer = committer.sqlite_writer
-    if writer is None:
-        unit = partial(_intake, settings=settings, token=token, inbound=inbound)
-        return await committer.run(unit)
     facts: HookFacts | None = state.get("hook_facts")
     if facts is None:
         facts = state.hook_facts = HookFacts(settings)
+    if writer is None:
+        unit = partial(_intake, settings=settings, facts=facts, token=token, inbound=inbound)
+        return await committer.run(unit)
     on_sqlite = partial(
         intake_on_sqlite, settings=settings, facts=facts, token=token, inbound=inbound
     )
     return await writer.run(on_sqlite)
 
 
-@dataclass(frozen=True)
-class _Hook:
-    """What a batch needs to know about one URL's workflow (looked up once per batch)."""
-
-    workflow: Workflow
-    trigger: TriggerConfig
-    plan: list[dict[str, Any]] | None
-
-
 async def _intake(
-    session: AsyncSession, *, settings: Settings, token: str, inbound: InboundRequest
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    facts: HookFacts,
+    token: str,
+    inbound: InboundRequest,
 ) -> Response[Any] | tuple[TriggerConfig, Verdict, RecordedEvent]:
     """One request's unit of work: look up, count, decide, store (no commit, no I/O)."""
-    hook = await _hook_for(session, settings, token)
+    hook = await _hook_for(session, token)
     if hook is None:
         return unknown_url(retired=await is_retired_hook_token(session, token=token))
-    workflow = hook.workflow
-    assert workflow.id is not None
     wait = await count_hook_request(
         session,
-        workflow_id=workflow.id,
+        workflow_id=hook.workflow_id,
         now=inbound.received_at,
         limit_per_minute=settings.inbound.rate_limit_per_minute,
     )
     if wait is not None:
         return too_many_requests(wait)
-    verdict = assess_request(hook.trigger, inbound)
+    trigger = facts.trigger(hook.trigger_json)
+    verdict = assess_request(trigger, inbound)
     if verdict.reply is not None:
-        return with_cors(hook.trigger, verdict.reply)
+        return with_cors(trigger, verdict.reply)
     accepted = verdict.outcome == "accepted"
     recorded = await record_event(
         session,
-        workflow_id=workflow.id,
+        workflow_id=hook.workflow_id,
         incoming=incoming_event(inbound, verdict),
-        outcome="held" if accepted and not workflow.enabled else verdict.outcome,
+        outcome="held" if accepted and not hook.enabled else verdict.outcome,
         reason=verdict.reason,
-        plan=hook.plan if accepted else None,
+        plan=facts.plan(hook.steps_json) if accepted and hook.enabled else None,
         lease=timedelta(seconds=settings.broker.lease_seconds),
     )
     log.info(  # ids only: the body, headers and URL token are never logged
         "event received",
         extra={
-            "workflow_id": workflow.id,
+            "workflow_id": hook.workflow_id,
             "event_id": recorded.event_id,
             "run_id": recorded.run_id,
             "outcome": "duplicate" if recorded.duplicate else verdict.outcome,
         },
     )
-    return hook.trigger, verdict, recorded
+    return trigger, verdict, recorded
 
 
-async def _hook_for(session: AsyncSession, settings: Settings, token: str) -> _Hook | None:
-    """The URL's workflow, trigger and plan, memoised for the batch (one session per batch)."""
-    memo: dict[str, _Hook | None] = session.info.setdefault("hooks_by_token", {})
+async def _hook_for(session: AsyncSession, token: str) -> StoredHook | None:
+    """The URL's workflow as stored, memoised for the batch (one session per batch).
+
+    The decrypted trigger and the plan come from `HookFacts`, keyed by this content, so an
+    edit committed before the batch began applies to it.
+    """
+    memo: dict[str, StoredHook | None] = session.info.setdefault("hooks_by_token", {})
     if token in memo:
         return memo[token]
+    found = await find_hook_on_postgres(session, token=token)
+    if found == NOT_HERE:  # not PostgreSQL, or no transaction yet: the ORM reads the same
+        found = await _stored_hook(session, token)
+    memo[token] = found
+    return found
+
+
+async def _stored_hook(session: AsyncSession, token: str) -> StoredHook | None:
     workflow = await find_workflow_by_hook_token(session, token=token)
-    hook = None
-    if workflow is not None:
-        assert workflow.id is not None
-        trigger = TriggerConfig.model_validate(open_trigger(settings, workflow.trigger))
-        plan = None
-        if workflow.enabled:
-            steps = await list_workflow_steps(session, workflow_id=workflow.id)
-            plan = plan_from_steps(step_definitions(steps))
-        hook = _Hook(workflow=workflow, trigger=trigger, plan=plan)
-    memo[token] = hook
-    return hook
+    if workflow is None:
+        return None
+    assert workflow.id is not None
+    steps = await list_workflow_steps(session, workflow_id=workflow.id)
+    return StoredHook(
+        workflow_id=workflow.id,
+        enabled=workflow.enabled,
+        trigger_json=None if workflow.trigger is None else json.dumps(workflow.trigger),
+        steps_json=tuple(
+            (step.type, step.name, step.enabled, json.dumps(step.config)) for step in steps
+        ),
+    )
 
 
 def frozen_request(scope: HTTPScope, body: bytes) -> InboundRequest:
