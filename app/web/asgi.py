@@ -93,6 +93,7 @@ def create_app(
             settings, broker, dispatcher, app, enabled=embedded_worker, in_child=worker_process
         ):
             yield
+        await asyncio.to_thread(dispatcher.flush)  # accepted runs reach the broker first
         await app.state.committer.close()
         await engine.dispose()
 

@@ -6,7 +6,9 @@ embedded default; `redis://` and `amqp://` select Dramatiq's Redis and RabbitMQ 
 
 from __future__ import annotations
 
+import collections
 import logging
+import threading
 from collections.abc import Callable
 
 import dramatiq
@@ -43,6 +45,9 @@ class Dispatcher:
         self.broker = broker
         self.queue_name = queue_name
         self._local: Callable[[int, int | None], None] | None = None
+        self._soon: collections.deque[int] = collections.deque()
+        self._soon_ready = threading.Condition()
+        self._soon_thread: threading.Thread | None = None
 
     def run_locally(self, submit: Callable[[int, int | None], None]) -> None:
         """Hand work to an in-process worker instead of the broker (embedded, `stub://`)."""
@@ -73,3 +78,38 @@ class Dispatcher:
             log.warning("could not enqueue run %s; the sweeper will retry", run_id, exc_info=True)
             return False
         return True
+
+    def run_step_soon(self, run_id: int) -> None:
+        """`try_run_step` without blocking the caller's event loop on the broker.
+
+        An in-process worker takes the id at once; a broker's enqueue (a network round trip
+        on a blocking client) is made by a background thread, in order. The run is committed
+        with a lease first, so an id still waiting here when the process dies is enqueued
+        by the sweeper, as after a failed enqueue.
+        """
+        if self._local is not None:
+            self.try_run_step(run_id)
+            return
+        with self._soon_ready:
+            self._soon.append(run_id)
+            if self._soon_thread is None:
+                self._soon_thread = threading.Thread(
+                    target=self._enqueue_soon, name="hookline-enqueue", daemon=True
+                )
+                self._soon_thread.start()
+            self._soon_ready.notify()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every id given to `run_step_soon` was handed to the broker."""
+        with self._soon_ready:
+            return self._soon_ready.wait_for(lambda: not self._soon, timeout=timeout)
+
+    def _enqueue_soon(self) -> None:
+        while True:
+            with self._soon_ready:
+                self._soon_ready.wait_for(lambda: bool(self._soon))
+                run_id = self._soon[0]
+            self.try_run_step(run_id)
+            with self._soon_ready:
+                self._soon.popleft()  # only now: flush() waits for the enqueue itself
+                self._soon_ready.notify_all()

@@ -3,10 +3,12 @@
 Order matters and is the product's promise: read the exact bytes (Litestar answers
 413 above `request_max_body_size` before anything is stored), count the request
 against the hook's rate limit, decide (handshake, method, signature, duplicate),
-INSERT and COMMIT, then enqueue, then answer 2xx. If the database cannot commit, the
+INSERT and COMMIT, then hand the run to the broker (from a background thread: a slow
+broker never delays the answer), then answer 2xx. If the database cannot commit, the
 sender gets 503 and retries; nothing is acknowledged that is not stored. If the broker
-is down, the sweeper enqueues the run later. A disabled workflow still stores events
-("held"); only deleting the workflow (404) or rotating its URL (410) stops a URL.
+is down, or the process dies before the enqueue, the sweeper enqueues the run later.
+A disabled workflow still stores events ("held"); only deleting the workflow (404) or
+rotating its URL (410) stops a URL.
 
 Lean on purpose (issue 7): no session cookie, CSRF or DI on this route, Core inserts,
 and the whole decision runs as one unit of a group commit, so concurrent requests share
@@ -90,7 +92,7 @@ async def answer_hook(state: State, token: str, inbound: InboundRequest) -> Resp
         return outcome
     trigger, verdict, recorded = outcome
     if recorded.run_id is not None:
-        state.dispatcher.try_run_step(recorded.run_id)
+        state.dispatcher.run_step_soon(recorded.run_id)  # never blocks on the broker
     return with_cors(trigger, reply_for(trigger, verdict, recorded, inbound))
 
 
