@@ -34,7 +34,13 @@ from sqlmodel import SQLModel
 from app.store.prepared_pg import CONNECTION_LOST, PgPrepared, raw_connection
 from app.store.runs import AttemptRecord, StepClaim
 from app.store.step_retries import ROUND_ENDING
-from app.store.steps_sqlite import FULL_PATH, FullPath, SqliteClaim, StoredEvent
+from app.store.steps_sqlite import (
+    FULL_PATH,
+    FullPath,
+    SqliteClaim,
+    StoredEvent,
+    attempt_outcome,
+)
 from app.store.tables import TERMINAL_RUN_STATUSES, utcnow
 from app.workflows.engine import NOT_BEFORE_KEY, Decision, not_before
 
@@ -266,16 +272,8 @@ async def record_on_postgres(
     retried: the step's request has gone out already and its outcome must be kept.
     """
     now = utcnow()
-    values: dict[str, Any] = {
-        "attempt_id": claim.attempt_id,
-        "status": record.status,
-        "finished_at": now,
-        "duration_ms": record.duration_ms,
-        "request": record.request,
-        "response": record.response,
-        "output_json": record.output_json,
-        "error": record.error,
-        "warnings": record.warnings or None,
+    values = {
+        **attempt_outcome(claim, record, now),
         "run_id": claim.run_id,
         "run_status": decision.status,
     }

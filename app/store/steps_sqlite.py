@@ -241,17 +241,9 @@ def can_record_on_sqlite(claimed: SqliteClaim, decision: Decision) -> bool:
     return decision.status != "failed" and not claimed.in_bulk_replay
 
 
-def record_on_sqlite(
-    connection: sqlite3.Connection,
-    *,
-    claim: StepClaim,
-    record: AttemptRecord,
-    decision: Decision,
-    lease: timedelta,
-) -> None:
-    """`runs.record_step_outcome` (+ the success count) for what `can_record_on_sqlite` allows."""
-    now = utcnow()
-    attempt = {
+def attempt_outcome(claim: StepClaim, record: AttemptRecord, now: datetime) -> dict[str, Any]:
+    """The finished attempt's columns, as both databases' fast paths write them."""
+    return {
         "attempt_id": claim.attempt_id,
         "status": record.status,
         "finished_at": now,
@@ -262,7 +254,19 @@ def record_on_sqlite(
         "error": record.error,
         "warnings": record.warnings or None,
     }
-    _RECORD_ATTEMPT.execute(connection, attempt)
+
+
+def record_on_sqlite(
+    connection: sqlite3.Connection,
+    *,
+    claim: StepClaim,
+    record: AttemptRecord,
+    decision: Decision,
+    lease: timedelta,
+) -> None:
+    """`runs.record_step_outcome` (+ the success count) for what `can_record_on_sqlite` allows."""
+    now = utcnow()
+    _RECORD_ATTEMPT.execute(connection, attempt_outcome(claim, record, now))
     run: dict[str, Any] = {"run_id": claim.run_id, "status": decision.status, "updated_at": now}
     if decision.next_step is not None:
         _MOVE_ON.execute(
