@@ -158,7 +158,7 @@ def measure(
         "workflow page (HTML run list)": f"/workflows/{workflow_id}",
         "dashboard (HTML)": "/",
     }.items():
-        p50, p99 = timed_gets(browser, url, 50)
+        p50, p99 = timed_gets(browser, url, 300)
         figures[name] = f"{p50:.1f} / {p99:.1f}"
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         first = client.get(f"/api/v1/workflows/{workflow_id}/runs?limit=50").json()
@@ -169,7 +169,7 @@ def measure(
             "events API, first page": f"/api/v1/workflows/{workflow_id}/events?limit=50",
             "workflow list API": "/api/v1/workflows",
         }.items():
-            p50, p99 = timed_gets(client, url, 100)
+            p50, p99 = timed_gets(client, url, 300)
             figures[name] = f"{p50:.1f} / {p99:.1f}"
     load = run_wrk(hook_url, seconds=5, connections=32)
     figures["ingest (wrk 5 s, c=32)"] = f"{load.p50_ms:.1f} / {load.p99_ms:.1f}"
