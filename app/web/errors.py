@@ -58,6 +58,8 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     message = str(exc.detail)
     if exc.status_code == 403 and message == LITESTAR_CSRF_FAILURE:
         message = CSRF_EXPIRED
+    if exc.status_code == 413 and message == "Request Entity Too Large":  # Litestar's own
+        message = _too_large_message(request)
     if isinstance(exc, ValidationException):
         message = _missing_body_message(request, exc) or _validation_message(exc)
     if _wants_json(request):
@@ -66,6 +68,23 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
             content["fields"] = exc.problems
         return Response(content=content, status_code=exc.status_code, headers=exc.headers)
     return _page(request, exc.status_code, _title(exc.status_code), message)
+
+
+def _too_large_message(request: Request[Any, Any, Any]) -> str:
+    limit = request.app.request_max_body_size
+    if not isinstance(limit, int) or limit <= 0:
+        return "The request body is too large. Nothing was stored."
+    return (
+        f"The request body is too large: Hookline accepts at most {_size_text(limit)}. "
+        "Nothing was stored."
+    )
+
+
+def _size_text(size: int) -> str:
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:g} {unit}"
+    return f"{size} bytes"
 
 
 def _missing_body_message(request: Request[Any, Any, Any], exc: ValidationException) -> str | None:

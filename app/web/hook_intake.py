@@ -161,6 +161,25 @@ def unknown_url(*, retired: bool) -> Response[Any]:
     return Response(content={"error": UNKNOWN}, status_code=404)
 
 
+# Far above what any vendor sends (GitHub, Stripe, Shopify: a few kB), well below what
+# would let headers bypass the body limit. The server parses headers unbounded.
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def headers_too_large(inbound: InboundRequest) -> Response[Any] | None:
+    """431 when the request's headers are larger than any sender needs; nothing is stored."""
+    size = sum(len(name) + len(value) for name, value in inbound.headers)
+    if size <= MAX_HEADER_BYTES:
+        return None
+    return Response(
+        content={
+            "error": f"The request's headers are too large ({size // 1024} KB); Hookline "
+            f"accepts at most {MAX_HEADER_BYTES // 1024} KB of headers. Nothing was stored."
+        },
+        status_code=431,
+    )
+
+
 def too_many_requests(wait_seconds: int) -> Response[Any]:
     return Response(
         content={

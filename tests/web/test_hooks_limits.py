@@ -33,9 +33,26 @@ async def test_body_over_the_limit_is_413_and_nothing_is_stored(
     just_fits = await limited_client.post(path, content=b"x" * 1024)
 
     assert too_big.status_code == 413
+    assert too_big.json()["error"] == (
+        "The request body is too large: Hookline accepts at most 1 KB. Nothing was stored."
+    )
     assert just_fits.status_code == 202
     [event] = await events_of(limited_client, api_user, workflow_id)
     assert event["size"] == 1024
+
+
+async def test_headers_over_64_kb_are_431_and_nothing_is_stored(
+    limited_client: AsyncTestClient, api_user: ApiUser
+) -> None:
+    workflow_id, path = await make_hook(limited_client, api_user)
+    too_big = await limited_client.post(path, content=b"{}", headers={"X-Big": "a" * 70_000})
+    fits = await limited_client.post(path, content=b"{}", headers={"X-Big": "a" * 60_000})
+
+    assert too_big.status_code == 431
+    assert "at most 64 KB of headers" in too_big.json()["error"]
+    assert fits.status_code == 202
+    [event] = await events_of(limited_client, api_user, workflow_id)
+    assert event["size"] == 2  # only the request that fit was stored
 
 
 async def test_requests_over_the_rate_limit_get_429_with_retry_after(

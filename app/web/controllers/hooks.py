@@ -49,6 +49,7 @@ from app.web.hook_intake import (
     HookFacts,
     Verdict,
     assess_request,
+    headers_too_large,
     incoming_event,
     reply_for,
     too_many_requests,
@@ -81,6 +82,9 @@ async def receive_hook(request: Request[Any, Any, State], token: FromPath[str]) 
 async def answer_hook(state: State, token: str, inbound: InboundRequest) -> Response[Any]:
     """Store the request (returns once committed), enqueue its run, and shape the answer."""
     settings: Settings = state.settings
+    oversized = headers_too_large(inbound)
+    if oversized is not None:
+        return oversized
     try:
         # Runs in a transaction shared with concurrent requests; returns once committed.
         outcome = await _store(state, settings, token, inbound)
