@@ -45,6 +45,7 @@ class Dispatcher:
         self.broker = broker
         self.queue_name = queue_name
         self._local: Callable[[int, int | None], None] | None = None
+        self._failed_enqueues = 0  # in the current broker outage (logged once, then counted)
         self._soon: collections.deque[int] = collections.deque()
         self._soon_ready = threading.Condition()
         self._soon_thread: threading.Thread | None = None
@@ -75,8 +76,21 @@ class Dispatcher:
         try:
             self.run_step(run_id)
         except Exception:  # any broker failure; the database still holds the run
-            log.warning("could not enqueue run %s; the sweeper will retry", run_id, exc_info=True)
+            self._failed_enqueues += 1
+            if self._failed_enqueues == 1:  # the first of an outage, with its cause
+                log.warning(
+                    "could not enqueue run %s; the sweeper will retry (further failures "
+                    "are counted until the broker answers again)",
+                    run_id,
+                    exc_info=True,
+                )
             return False
+        if self._failed_enqueues:
+            log.warning(
+                "the broker answers again; %d enqueue(s) had failed and are left to the sweeper",
+                self._failed_enqueues,
+            )
+            self._failed_enqueues = 0
         return True
 
     def run_step_soon(self, run_id: int) -> None:

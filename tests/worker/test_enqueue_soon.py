@@ -47,11 +47,28 @@ def test_a_broker_that_is_down_neither_blocks_nor_stops_the_thread(
         handed_over = time.monotonic() - started
         assert dispatcher.flush(timeout=30)
     assert handed_over < 0.05  # the caller (the event loop) did not wait for the broker
-    warned = [record.getMessage() for record in caplog.records]
-    assert warned == [
-        "could not enqueue run 7; the sweeper will retry",
-        "could not enqueue run 8; the sweeper will retry",
-    ]
+    # One warning with the cause per outage, not a traceback per accepted request.
+    [warning] = caplog.records
+    assert warning.getMessage().startswith("could not enqueue run 7; the sweeper will retry")
+    assert warning.exc_info is not None
+
+
+def test_the_end_of_an_outage_is_logged_with_the_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = BrokerSettings(url="stub://", queue_name="soon-back")
+    dispatcher = Dispatcher(build_broker(settings), "not-declared")  # enqueues fail
+    with caplog.at_level(logging.WARNING, logger="hookline.broker"):
+        assert not dispatcher.try_run_step(1)
+        assert not dispatcher.try_run_step(2)
+        dispatcher.queue_name = settings.queue_name  # the broker is back
+        assert dispatcher.try_run_step(3)
+        assert dispatcher.try_run_step(4)
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2
+    assert messages[1] == (
+        "the broker answers again; 2 enqueue(s) had failed and are left to the sweeper"
+    )
 
 
 def test_redis_receives_the_runs(redis_broker_settings: BrokerSettings) -> None:
