@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -189,9 +190,17 @@ def create_user_command(
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"Created user {email}.")
+    typer.echo(f"Created user {email} in {_database_name(settings)}.")  # the server's must match
     if token:
         typer.echo(f"API token (shown once, keep it safe): {token}")
+
+
+def _database_name(settings: Settings) -> str:
+    """The database as an operator can check it: a SQLite file's absolute path."""
+    url = make_url(settings.database.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return str(Path(str(url.database)).resolve())
+    return url.render_as_string(hide_password=True)
 
 
 @secrets_cli.command("rotate")

@@ -177,7 +177,8 @@ def test_cli_production_without_secret_key_refuses_to_start(tmp_path: Path) -> N
 def test_cli_users_create_without_token_prints_no_token(tmp_path: Path) -> None:
     result = hookline(tmp_path, "users", "create", "someone@example.com")
     assert result.returncode == 0, result.stderr
-    assert "Created user someone@example.com." in result.stdout
+    # It names the database it wrote to: the server must be started on the same one.
+    assert f"Created user someone@example.com in {tmp_path / 'hookline.db'}." in result.stdout
     assert "API token" not in result.stdout
     again = hookline(tmp_path, "users", "create", "someone@example.com")
     assert again.returncode == 1
