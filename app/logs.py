@@ -14,6 +14,7 @@ import contextvars
 import logging
 import re
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Literal, TextIO
 
@@ -113,3 +114,9 @@ def configure_logging(*, level: str, log_format: LogFormat) -> None:
     root.setLevel(level.upper())
     quiet_url_loggers()
     logging.captureWarnings(True)  # library warnings become log lines in the same format
+    # Not for operators: alembic's plugin list on every start, and authlib announcing
+    # deprecations of its own modules (it forces them "always" when imported).
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    import authlib.deprecate  # installs its "always" filter first, so ours comes before it
+
+    warnings.filterwarnings("ignore", category=authlib.deprecate.AuthlibDeprecationWarning)

@@ -141,6 +141,10 @@ def test_cli_serve_runs_everything_on_a_sqlite_file_in_the_working_folder(
     assert run["status"] == "succeeded", run
     expected = json.loads(GITHUB_PUSH)["repository"]["full_name"]
     assert [json.loads(r.body) for r in sink.received] == [{"repo": expected}]
+    # The operator's log says what matters: no library chatter on every start.
+    started = (tmp_path / f"hookline-{port}.log").read_text()
+    assert "Running upgrade" in started
+    assert "setup plugin" not in started and "DeprecationWarning" not in started
 
 
 def test_cli_migrate_then_web_listens_on_dollar_port(tmp_path: Path) -> None:
