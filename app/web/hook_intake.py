@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from litestar import Response
 
 from app.inbound.body_parsing import ParsedBody, parse_body
+from app.inbound.content_encoding import decoded_body
 from app.inbound.dedupe import dedupe_key
 from app.inbound.handshakes import answer_handshake
 from app.inbound.request import InboundRequest
@@ -84,7 +85,10 @@ class HookFacts:
 
 
 def assess_request(trigger: TriggerConfig, inbound: InboundRequest) -> Verdict:
-    parsed = parse_body(inbound.content_type, inbound.body)
+    readable, notes = decoded_body(inbound.header("content-encoding"), inbound.body)
+    parsed = parse_body(inbound.content_type, readable)
+    if notes:
+        parsed = replace(parsed, warnings=notes + parsed.warnings)
     signed_handshake = _slack_handshake_enabled(trigger)
     if not signed_handshake:
         handshake = _handshake(trigger, inbound, parsed)
