@@ -204,8 +204,14 @@ def as_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.Transpor
         return httpx.ReadTimeout(message, request=request)
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
         return httpx.ConnectError(str(underlying_error(exc)) or message, request=request)
-    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+    if isinstance(exc, aiohttp.NonHttpUrlClientError):
         return httpx.UnsupportedProtocol(message, request=request)
+    if isinstance(exc, aiohttp.InvalidURL):  # e.g. a host like 2130706433 or 127.1
+        return httpx.ConnectError(
+            "the address is not a valid host name or IP address (write an IP address as "
+            "four numbers, e.g. 203.0.113.7)",
+            request=request,
+        )
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
         return httpx.RemoteProtocolError(message, request=request)
     if isinstance(exc, aiohttp.ClientPayloadError):

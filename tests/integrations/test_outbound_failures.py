@@ -98,6 +98,17 @@ async def test_an_unknown_name_was_not_sent() -> None:
     assert "the name could not be found" in failure.message
 
 
+@pytest.mark.parametrize("host", ["2130706433", "0", "127.1", "017700000001"])
+async def test_a_number_that_is_not_an_ip_address_is_named_as_such(host: str) -> None:
+    failure = await failure_of(f"http://{host}:9/in")
+
+    assert not failure.maybe_delivered
+    assert failure.message == (
+        f"Could not connect to {host}: the address is not a valid host name or IP address "
+        "(write an IP address as four numbers, e.g. 203.0.113.7)"
+    )
+
+
 async def test_a_full_pool_times_out_as_not_sent(local_server: LocalServer) -> None:
     policy = replace(LOOPBACK_ALLOWED, connect_timeout=0.3)
     async with build_outbound_client(policy, max_connections=1) as client:
