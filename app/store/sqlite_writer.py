@@ -19,7 +19,9 @@ Code that still writes through SQLAlchemy's async engine in the same process tak
 `exclusive()` first: the thread then pauses between batches until that block ends, so the
 two never fight for SQLite's write lock (whose busy handler sleeps up to 100 ms a try).
 A writer in another process (`hookline serve`'s worker child has its own) is waited for
-by `begin_immediate`, which retries BEGIN every 0.2-1 ms instead.
+by `begin_immediate`, which retries BEGIN every 0.2-1 ms instead. A caller that must not
+wait long (the webhook edge: senders time out after ~10 s, then retry) passes
+`wait_at_most`: if the lock is still taken by then, its unit fails unrun.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class _Job:
     unit: Unit
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    give_up_at: float | None = None  # time.monotonic(): fail, unrun, if the lock is not ours
     result: Any = None
     error: BaseException | None = None
 
@@ -86,10 +89,17 @@ class SqliteWriter:
         self.batches = 0  # committed transactions (observability, tests)
         self.units = 0  # units committed in them
 
-    async def run(self, unit: Callable[[sqlite3.Connection], T]) -> T:
-        """`unit(connection)` inside the next shared transaction; its result once committed."""
+    async def run(
+        self, unit: Callable[[sqlite3.Connection], T], *, wait_at_most: float | None = None
+    ) -> T:
+        """`unit(connection)` inside the next shared transaction; its result once committed.
+
+        With `wait_at_most` (seconds), a unit that could not start within that time because
+        another process holds the write lock raises `LockWaitExceeded` and never runs.
+        """
         loop = asyncio.get_running_loop()
-        job = _Job(unit=unit, future=loop.create_future(), loop=loop)
+        give_up_at = None if wait_at_most is None else time.monotonic() + wait_at_most
+        job = _Job(unit=unit, future=loop.create_future(), loop=loop, give_up_at=give_up_at)
         self._submit(job)
         result: T = await job.future
         return result
@@ -163,11 +173,16 @@ class SqliteWriter:
                 connection.close()
 
     def _commit(self, connection: sqlite3.Connection, batch: list[_Job]) -> bool:
+        waits = [job.give_up_at for job in batch if job.give_up_at is not None]
+        give_up_at = min(waits, default=None)
         try:
-            begin_immediate(connection)
+            begin_immediate(connection, give_up_at=give_up_at)
             for job in batch:
                 _run_in_savepoint(connection, job)
             connection.execute("COMMIT")
+        except LockWaitExceeded as exc:  # raised by BEGIN only: nothing was begun or run
+            self._give_up_on_expired(batch, exc)
+            return True
         except Exception as exc:  # BEGIN, a savepoint or COMMIT failed: nothing is stored
             log.warning("SQLite group commit of %d unit(s) failed", len(batch), exc_info=True)
             with contextlib.suppress(sqlite3.Error):
@@ -179,8 +194,27 @@ class SqliteWriter:
         _deliver([(job, job.error) for job in batch])
         return True
 
+    def _give_up_on_expired(self, batch: list[_Job], exc: LockWaitExceeded) -> None:
+        """Fail the units whose wait ran out (unrun); the others go back to the queue front."""
+        now = time.monotonic()
+        expired = [job for job in batch if job.give_up_at is not None and job.give_up_at <= now]
+        waiting = [job for job in batch if job not in expired]
+        with self._ready:
+            self._queue.extendleft(reversed(waiting))
+        log.warning("SQLite is write-locked by another process; %d unit(s) gave up", len(expired))
+        _deliver([(job, exc) for job in expired])
 
-def begin_immediate(connection: sqlite3.Connection, timeout: float = BUSY_TIMEOUT) -> None:
+
+class LockWaitExceeded(TimeoutError):
+    """Another process held SQLite's write lock longer than the unit was willing to wait."""
+
+
+def begin_immediate(
+    connection: sqlite3.Connection,
+    timeout: float = BUSY_TIMEOUT,
+    *,
+    give_up_at: float | None = None,
+) -> None:
     """BEGIN IMMEDIATE, retried every 0.2-1 ms while another process holds the write lock.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between tries: against a
@@ -202,6 +236,8 @@ def begin_immediate(connection: sqlite3.Connection, timeout: float = BUSY_TIMEOU
                     or time.monotonic() > deadline
                 ):
                     raise
+                if give_up_at is not None and time.monotonic() > give_up_at:
+                    raise LockWaitExceeded("SQLite is write-locked by another process") from exc
             time.sleep(pause)
             pause = min(pause * 2, LAST_PAUSE)
     finally:

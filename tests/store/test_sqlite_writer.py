@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.store.sqlite_writer import SqliteWriter, begin_immediate, connect
+from app.store.sqlite_writer import LockWaitExceeded, SqliteWriter, begin_immediate, connect
 
 
 @pytest.fixture
@@ -146,3 +146,26 @@ def test_begin_waits_for_another_connections_write_lock_then_takes_it(db_path: s
     with pytest.raises(sqlite3.OperationalError):  # BEGIN inside a transaction: not "busy"
         begin_immediate(ours)
     ours.close()
+
+
+async def test_a_unit_that_may_wait_only_briefly_fails_unrun_while_another_process_writes(
+    db_path: str,
+) -> None:
+    """The edge's case: a sender times out after ~10 s, so intake gives up first (503) and
+    stores nothing; a unit without a limit in the same batch still commits afterwards."""
+    other = connect(db_path)  # another process's writer, holding the lock for 1.5 s
+    other.execute("BEGIN IMMEDIATE")
+    writer = SqliteWriter(db_path)
+    started = time.monotonic()
+    hurried = asyncio.create_task(writer.run(_insert("hurried"), wait_at_most=0.3))
+    patient = asyncio.create_task(writer.run(_insert("patient")))
+    with pytest.raises(LockWaitExceeded):
+        await hurried
+    gave_up_after = time.monotonic() - started
+    await asyncio.sleep(1.2)
+    other.execute("COMMIT")
+    other.close()
+    assert await patient == "patient"
+    await writer.close()
+    assert 0.3 <= gave_up_after < 1.0
+    assert _stored(db_path) == {"patient"}  # the unit that gave up never ran

@@ -62,6 +62,9 @@ from app.web.hook_intake_sqlite import Intake, intake_on_sqlite
 log = logging.getLogger("hookline.hooks")
 
 HOOK_METHODS: list[Method] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# Senders give up after ~10 s and retry: answer 503 (nothing stored) before that rather
+# than store an event whose 2xx nobody reads, which the retry would store again.
+INTAKE_LOCK_WAIT_SECONDS = 8.0
 UNAVAILABLE = Response(
     content={"error": "Hookline cannot store events right now. Please retry shortly."},
     status_code=503,
@@ -112,7 +115,7 @@ async def _store(state: State, settings: Settings, token: str, inbound: InboundR
     on_sqlite = partial(
         intake_on_sqlite, settings=settings, facts=facts, token=token, inbound=inbound
     )
-    return await writer.run(on_sqlite)
+    return await writer.run(on_sqlite, wait_at_most=INTAKE_LOCK_WAIT_SECONDS)
 
 
 async def _intake(
