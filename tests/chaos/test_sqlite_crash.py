@@ -7,7 +7,6 @@ answered, but never one that was. Runs without PostgreSQL or Redis.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sqlite3
@@ -18,42 +17,11 @@ from pathlib import Path
 
 import httpx
 
-from app.settings import AppSettings, DatabaseSettings, Settings
-from app.store.migrate import upgrade_to_head
-from bench.processes import BIN, free_port, wait_until_up
-from tests.conftest import make_api_user
-
-SECRET = "sqlite-crash-test-secret-" + "x" * 30
+from tests.support.serve_process import serving
 
 
 def test_serve_killed_under_load_keeps_every_acknowledged_event(tmp_path: Path) -> None:
-    database_url = f"sqlite:///{tmp_path / 'hookline.db'}"
-    upgrade_to_head(database_url)
-    settings = Settings(
-        app=AppSettings(env="test", secret_key=SECRET), database=DatabaseSettings(url=database_url)
-    )
-    user = asyncio.run(make_api_user(settings, "crash@example.com"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET,
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "INBOUND_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    with (tmp_path / "serve.log").open("wb") as log:
-        serve = subprocess.Popen(
-            [str(BIN / "hookline"), "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(f"{base}/healthz")
+    with serving(tmp_path) as (serve, base, user):
         created = httpx.post(
             f"{base}/api/v1/workflows",
             json={"name": "crash", "enabled": True, "steps": []},
@@ -62,10 +30,6 @@ def test_serve_killed_under_load_keeps_every_acknowledged_event(tmp_path: Path) 
         )
         assert created.status_code == 201, created.text
         acknowledged = _post_until_killed(created.json()["hook_url"], serve)
-    finally:
-        if serve.poll() is None:
-            os.killpg(serve.pid, signal.SIGKILL)
-        serve.wait()
     with sqlite3.connect(tmp_path / "hookline.db") as connection:
         stored = {event_id for (event_id,) in connection.execute("SELECT id FROM event")}
     assert len(acknowledged) >= 50

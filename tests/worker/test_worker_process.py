@@ -8,72 +8,21 @@ dispatcher.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from app.settings import AppSettings, DatabaseSettings, Settings
-from app.store.migrate import upgrade_to_head
-from bench.processes import BIN, descendants, free_port, wait_until_up
-from tests.conftest import ApiUser, make_api_user
+from bench.processes import descendants
+from tests.conftest import ApiUser
 from tests.support.local_http import LocalServer
-
-SECRET = "worker-process-test-secret-" + "x" * 30
-
-
-@contextlib.contextmanager
-def serving(
-    tmp_path: Path, **extra_env: str
-) -> Iterator[tuple[subprocess.Popen[bytes], str, ApiUser]]:
-    """`hookline serve` on a fresh SQLite file; yields the process, its base URL, a user."""
-    database_url = f"sqlite:///{tmp_path / 'hookline.db'}"
-    upgrade_to_head(database_url)
-    settings = Settings(
-        app=AppSettings(env="test", secret_key=SECRET), database=DatabaseSettings(url=database_url)
-    )
-    user = asyncio.run(make_api_user(settings, "child@example.com"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET,
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "INBOUND_RATE_LIMIT_PER_MINUTE": "0",
-        "OUTBOUND_ALLOW_NETWORKS": "127.0.0.0/8",
-        "RETRY_MAX_TRIES": "1",
-        "EMBEDDED_WORKER": "process",
-        **extra_env,
-    }
-    with (tmp_path / "serve.log").open("wb") as log:
-        serve = subprocess.Popen(
-            [str(BIN / "hookline"), "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    children = [serve.pid]
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(f"{base}/healthz")
-        yield serve, base, user
-    finally:
-        children += descendants(serve.pid)
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        serve.wait()
+from tests.support.serve_process import serving
 
 
 def _workflow(base: str, user: ApiUser, url: str, **config: Any) -> dict[str, Any]:
@@ -124,7 +73,7 @@ def _run(base: str, user: ApiUser, run_id: int, statuses: tuple[str, ...]) -> di
 def test_serve_runs_steps_replays_and_retries_in_the_child(
     tmp_path: Path, sink: LocalServer
 ) -> None:
-    with serving(tmp_path) as (serve, base, user):
+    with serving(tmp_path, EMBEDDED_WORKER="process") as (serve, base, user):
         assert _worker_child(serve) != serve.pid
         workflow = _workflow(base, user, sink.url("/got/{{ trigger.body.n }}"))
         for n in range(20):
@@ -167,7 +116,7 @@ def test_a_killed_child_is_restarted_and_a_killed_parent_leaves_no_child(
         "OUTBOUND_TOTAL_TIMEOUT": "2",
         "SWEEP_INTERVAL_SECONDS": "0.5",
     }
-    with serving(tmp_path, **leases) as (serve, base, user):
+    with serving(tmp_path, EMBEDDED_WORKER="process", **leases) as (serve, base, user):
         child = _worker_child(serve)
         workflow = _workflow(base, user, sink.url("/got/{{ trigger.body.n }}"), repeat_safe=True)
         accepted = _post_while(workflow["hook_url"], lambda count: count == 40 and _kill(child))
