@@ -6,6 +6,7 @@ embedded default; `redis://` and `amqp://` select Dramatiq's Redis and RabbitMQ 
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import threading
@@ -19,6 +20,15 @@ from app.settings import BrokerSettings
 
 RUN_STEP_ACTOR = "run_step"
 log = logging.getLogger("hookline.broker")
+
+
+def called_off(loop: asyncio.AbstractEventLoop) -> bool:
+    """True when the caller is not running on `loop` (another thread or loop): an
+    in-process worker's `submit` then hops over with `call_soon_threadsafe`."""
+    try:
+        return asyncio.get_running_loop() is not loop
+    except RuntimeError:
+        return True
 
 
 def build_broker(settings: BrokerSettings) -> dramatiq.Broker:

@@ -33,7 +33,7 @@ from app.store.backlog import unfinished_run_ids
 from app.store.db import SessionFactory, transaction
 from app.store.group_commit import GroupCommitter
 from app.worker.actors import STEP_TIME_LIMIT_MS, declare_actors
-from app.worker.broker import Dispatcher
+from app.worker.broker import Dispatcher, called_off
 from app.worker.execution import run_next_step
 from app.worker.runtime import WorkerRuntime
 
@@ -88,11 +88,7 @@ class LoopWorker:
 
     def submit(self, run_id: int, delay_ms: int | None = None) -> None:
         """Queue a run (thread-safe); with `delay_ms`, only once that has passed."""
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is not self._loop:
+        if called_off(self._loop):
             self._loop.call_soon_threadsafe(self.submit, run_id, delay_ms)
         elif delay_ms:
             self._loop.call_later(delay_ms / 1000, self._push, run_id)

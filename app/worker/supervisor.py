@@ -22,6 +22,7 @@ import logging
 import sys
 import time
 
+from app.worker.broker import called_off
 from app.worker.child_process import GRACE_SECONDS, encode_read_back, encode_run
 
 log = logging.getLogger("hookline.supervisor")
@@ -58,11 +59,7 @@ class WorkerProcess:
 
     def submit(self, run_id: int, delay_ms: int | None = None) -> None:
         """Hand a stored run to the child (thread-safe, never blocks, never raises)."""
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is not self._loop:
+        if called_off(self._loop):
             self._loop.call_soon_threadsafe(self.submit, run_id, delay_ms)
             return
         if not self._write(encode_run(run_id, delay_ms)):
