@@ -10,7 +10,7 @@ transaction (prepared_pg.py), so the ORM's per-statement CPU and one round trip 
 gone. No row back means the dedupe key was seen before; the caller then takes the
 unchanged duplicate path.
 
-Both statements join the caller's transaction and commits nothing; when SQLAlchemy has
+Both statements join the caller's transaction and commit nothing; when SQLAlchemy has
 not sent BEGIN yet (it does so lazily, before the first statement), the caller's own
 path runs instead (`NOT_HERE`); group commit's savepoint has always begun it. A driver
 error surfaces as SQLAlchemy's `DBAPIError`, which the edge answers with 503 like any

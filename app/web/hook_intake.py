@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -29,10 +30,13 @@ from app.inbound.trigger_config import TriggerConfig
 from app.settings import Settings
 from app.store.events import IncomingEvent, IncomingFile, RecordedEvent
 from app.store.sealing import open_trigger
+from app.store.stored_hook import StoredHook
 from app.workflows.definition import StepDefinition, plan_from_steps
 from app.workflows.engine import trigger_context
 from app.workflows.exact_json import dump_exact_json
 from app.workflows.templating import TemplateProblem, render_text
+
+log = logging.getLogger("hookline.hooks")
 
 UNKNOWN = (
     "No workflow has this URL. It may have been deleted: copy the current URL from "
@@ -82,6 +86,10 @@ class HookFacts:
             for kind, name, enabled, config in steps
         ]
         return plan_from_steps(definitions)
+
+    def plan_for(self, hook: StoredHook) -> list[dict[str, Any]] | None:
+        """The run plan of an enabled workflow; None for one switched off (events held)."""
+        return self.plan(hook.steps_json) if hook.enabled else None
 
 
 def assess_request(trigger: TriggerConfig, inbound: InboundRequest) -> Verdict:
@@ -181,6 +189,18 @@ def headers_too_large(inbound: InboundRequest) -> Response[Any] | None:
             f"accepts at most {MAX_HEADER_BYTES // 1024} KB of headers. Nothing was stored."
         },
         status_code=431,
+    )
+
+
+def log_received(workflow_id: int, recorded: RecordedEvent, verdict: Verdict) -> None:
+    log.info(  # ids only: the body, headers and URL token are never logged
+        "event received",
+        extra={
+            "workflow_id": workflow_id,
+            "event_id": recorded.event_id,
+            "run_id": recorded.run_id,
+            "outcome": "duplicate" if recorded.duplicate else verdict.outcome,
+        },
     )
 
 

@@ -11,7 +11,6 @@ workflow switched off) is seen by the next request without any invalidation mess
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from datetime import timedelta
 from typing import Any
@@ -24,18 +23,16 @@ from app.settings import Settings
 from app.store.events import RecordedEvent
 from app.store.intake_sqlite import count_hook_request, find_hook, is_retired_token
 from app.store.intake_sqlite import record_event as record_event_sqlite
-from app.store.stored_hook import StoredHook
 from app.web.hook_intake import (
     HookFacts,
     Verdict,
     assess_request,
     incoming_event,
+    log_received,
     too_many_requests,
     unknown_url,
     with_cors,
 )
-
-log = logging.getLogger("hookline.hooks")
 
 Intake = Response[Any] | tuple[TriggerConfig, Verdict, RecordedEvent]
 
@@ -71,24 +68,8 @@ def intake_on_sqlite(
         incoming=incoming_event(inbound, verdict),
         outcome="held" if accepted and not hook.enabled else verdict.outcome,
         reason=verdict.reason,
-        plan=_plan_for(facts, hook) if accepted else None,
+        plan=facts.plan_for(hook) if accepted else None,
         lease=timedelta(seconds=settings.broker.lease_seconds),
     )
-    _log_received(hook.workflow_id, recorded, verdict)
+    log_received(hook.workflow_id, recorded, verdict)
     return trigger, verdict, recorded
-
-
-def _plan_for(facts: HookFacts, hook: StoredHook) -> list[dict[str, Any]] | None:
-    return facts.plan(hook.steps_json) if hook.enabled else None
-
-
-def _log_received(workflow_id: int, recorded: RecordedEvent, verdict: Verdict) -> None:
-    log.info(  # ids only: the body, headers and URL token are never logged
-        "event received",
-        extra={
-            "workflow_id": workflow_id,
-            "event_id": recorded.event_id,
-            "run_id": recorded.run_id,
-            "outcome": "duplicate" if recorded.duplicate else verdict.outcome,
-        },
-    )

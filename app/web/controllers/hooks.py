@@ -51,6 +51,7 @@ from app.web.hook_intake import (
     assess_request,
     headers_too_large,
     incoming_event,
+    log_received,
     reply_for,
     too_many_requests,
     unknown_url,
@@ -149,18 +150,10 @@ async def _intake(
         incoming=incoming_event(inbound, verdict),
         outcome="held" if accepted and not hook.enabled else verdict.outcome,
         reason=verdict.reason,
-        plan=facts.plan(hook.steps_json) if accepted and hook.enabled else None,
+        plan=facts.plan_for(hook) if accepted else None,
         lease=timedelta(seconds=settings.broker.lease_seconds),
     )
-    log.info(  # ids only: the body, headers and URL token are never logged
-        "event received",
-        extra={
-            "workflow_id": hook.workflow_id,
-            "event_id": recorded.event_id,
-            "run_id": recorded.run_id,
-            "outcome": "duplicate" if recorded.duplicate else verdict.outcome,
-        },
-    )
+    log_received(hook.workflow_id, recorded, verdict)
     return trigger, verdict, recorded
 
 
