@@ -197,8 +197,11 @@ class SqliteWriter:
     def _give_up_on_expired(self, batch: list[_Job], exc: LockWaitExceeded) -> None:
         """Fail the units whose wait ran out (unrun); the others go back to the queue front."""
         now = time.monotonic()
-        expired = [job for job in batch if job.give_up_at is not None and job.give_up_at <= now]
-        waiting = [job for job in batch if job not in expired]
+        expired: list[_Job] = []
+        waiting: list[_Job] = []
+        for job in batch:
+            gave_up = job.give_up_at is not None and job.give_up_at <= now
+            (expired if gave_up else waiting).append(job)
         with self._ready:
             self._queue.extendleft(reversed(waiting))
         log.warning("SQLite is write-locked by another process; %d unit(s) gave up", len(expired))
