@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-import httpx
 from pydantic import BaseModel
 
+from app.integrations.outbound_client import OutboundClient
 from app.integrations.ssrf_guard import OutboundPolicy
 from app.workflows.definition import StepDefinition
 from app.workflows.engine import FlowChange
@@ -29,7 +29,7 @@ class ActionContext:
     """What an action may use while it runs: the data to template and the outbound client."""
 
     template_context: Mapping[str, Any]
-    client: httpx.AsyncClient
+    client: OutboundClient
     policy: OutboundPolicy
     on_missing: Literal["warn", "error"]
 

@@ -1,15 +1,17 @@
-"""The outbound client's transport: httpx requests carried by aiohttp, through the SSRF guard.
+"""The outbound connection pool: aiohttp through the SSRF guard, and what its failures mean.
 
-httpx stays our client API (requests, responses, timeouts, redirects hop by hop); only
-the transport underneath is aiohttp's connection pool, which costs a fraction of
-httpcore's CPU per call. This module owns the mapping of aiohttp's errors to httpx's,
-and that mapping decides whether a failed request may have reached the destination:
+Every outbound call is one `OutboundPool.exchange`: aiohttp's pool (its connector
+applies the guard to every connection, redirects included), no cookies, no proxy from
+the environment, the answer's body read up to a cap. httpx's client used to sit on
+top; calling aiohttp directly halves the CPU of a call (bench/README.md, fifth pass).
+
+This module also decides, for each aiohttp failure, whether the request may have
+reached the destination (`OutboundError.maybe_delivered`):
 
 - before the request could leave (DNS, refused, connect timeout, TLS handshake, pool
-  wait, blocked address): `httpx.ConnectError` / `httpx.ConnectTimeout`;
+  wait, blocked address, bad address): not sent, always safe to try again;
 - once a connection was handed to the request (write errors, reset or close while
-  waiting or reading, read timeout, broken answer): `ReadError`, `WriteError`,
-  `ReadTimeout`, `RemoteProtocolError`, all "maybe delivered".
+  waiting or reading, read timeout, broken answer): maybe delivered.
 
 aiohttp resends GET/PUT/DELETE once by itself when a connection breaks; the
 `_never_resend` middleware turns that off, because the worker decides about resends.
@@ -17,34 +19,39 @@ aiohttp resends GET/PUT/DELETE once by itself when a connection breaks; the
 
 from __future__ import annotations
 
+import io
 import ssl
-from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
 
 import aiohttp
-import httpx
+import certifi
 from aiohttp.client_middlewares import ClientHandlerType
 from yarl import URL
 
-from app.integrations.ssrf_guard import (
-    GuardedResolver,
-    OutboundPolicy,
-    guarded_socket,
+from app.integrations.outbound_failures import (
+    LostAfterSending,
+    OutboundError,
+    failure_of,
+    underlying_error,
 )
+from app.integrations.ssrf_guard import GuardedResolver, OutboundPolicy, guarded_socket
 
 # Idle connections are dropped after this long: most servers close theirs after 5-75 s,
 # and reusing one the server has just closed costs a failed request.
 KEEPALIVE_SECONDS = 5.0
-# aiohttp warns above 1 MiB of raw bytes (written in one go); larger bodies go in slices.
+# aiohttp warns above 1 MiB of raw bytes (written in one go); larger bodies go as a file.
 _WHOLE_BODY_BYTES = 1024 * 1024
 
 
-class _LostAfterSending(Exception):
-    """A connection broke after the request was handed to it (hides it from aiohttp's retry)."""
+@dataclass(frozen=True)
+class Answer:
+    """What came back: status, headers (names in lower case), the capped body."""
 
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    truncated: bool
+    final_url: str
 
 
 async def _never_resend(
@@ -56,11 +63,11 @@ async def _never_resend(
     except aiohttp.ClientConnectorError:
         raise
     except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
-        raise _LostAfterSending(exc) from exc
+        raise LostAfterSending(exc) from exc
 
 
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport over an aiohttp session whose connector applies the guard."""
+class OutboundPool:
+    """One aiohttp session whose connector applies the guard; made on first use."""
 
     def __init__(
         self,
@@ -72,16 +79,16 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         """`ssl_context` defaults to certifi's CAs; tests pass one trusting a test CA.
 
         `max_connections` should be the number of calls the process makes at once; more
-        calls wait for a free connection (bounded by the pool + connect timeouts).
+        calls wait for a free connection (bounded by the connect timeout).
         """
         self._policy = policy
-        self._ssl = ssl_context or httpx.create_ssl_context(verify=True, trust_env=False)
+        self._ssl = ssl_context or ssl.create_default_context(cafile=certifi.where())
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[tuple[float, float], aiohttp.ClientTimeout] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:
-        """Made on first use: aiohttp's connector belongs to the running event loop."""
+        """aiohttp's connector belongs to the running event loop, so it is made in it."""
         connector = aiohttp.TCPConnector(
             limit=self._max_connections,
             limit_per_host=0,
@@ -93,60 +100,71 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         return aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
-            auto_decompress=False,  # httpx decodes, so the body cap counts decoded bytes
+            headers={"User-Agent": self._policy.user_agent},
             trust_env=False,
             middlewares=(_never_resend,),
         )
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(
-                f"Request URL has an unsupported protocol '{request.url.scheme}://'.",
-                request=request,
-            )
+    async def exchange(
+        self,
+        policy: OutboundPolicy,
+        *,
+        method: str,
+        url: URL,
+        headers: list[tuple[str, str]],
+        content: bytes | None,
+    ) -> Answer:
+        """Send one request, follow redirects (each hop guarded), read the capped body.
+
+        Raises `OutboundError` (plain English, see `outbound_failures`) or `BlockedDestination`.
+        """
         session = self._session or self._open_session()
         self._session = session
-        body = await request.aread()
-        headers = [(name.decode(), value.decode()) for name, value in request.headers.raw]
+        host = url.host or "the destination"
         try:
             answer = await session.request(
-                request.method,
-                URL(str(request.url), encoded=True),
+                method,
+                url,
                 headers=headers,
-                data=_as_payload(body),
-                allow_redirects=False,
-                timeout=self._timeout_for(request.extensions.get("timeout") or {}),
+                data=_as_payload(content),
+                max_redirects=policy.max_redirects,
+                timeout=self._timeout_for(policy),
             )
-        except (aiohttp.ClientError, _LostAfterSending) as exc:
-            raise as_httpx_error(exc, request) from underlying_error(exc)
-        version = answer.version
-        return httpx.Response(
-            status_code=answer.status,
-            headers=answer.raw_headers,
-            stream=_AnswerBody(answer, request),
-            request=request,
-            extensions={
-                "http_version": f"HTTP/{version.major}.{version.minor}".encode()
-                if version
-                else b"HTTP/1.1",
-                "reason_phrase": (answer.reason or "").encode("latin-1", "replace"),
-            },
-        )
+            complete = False
+            try:
+                body, truncated = await _read_capped(answer, policy.max_response_bytes)
+                complete = not truncated
+            finally:
+                if complete:
+                    answer.release()  # fully read: the connection goes back to the pool
+                else:
+                    answer.close()  # unread bytes would corrupt the next request on it
+        except aiohttp.TooManyRedirects as exc:
+            raise OutboundError(
+                f"The destination redirected more than {policy.max_redirects} times, "
+                "so Hookline stopped."
+            ) from exc
+        except (aiohttp.ClientError, LostAfterSending) as exc:
+            raise failure_of(exc, host, policy) from underlying_error(exc)
+        headers_back = [
+            (name.decode("latin-1").lower(), value.decode("latin-1"))
+            for name, value in answer.raw_headers
+        ]
+        return Answer(answer.status, headers_back, body, truncated, str(answer.url))
 
-    def _timeout_for(self, limits: dict[str, float | None]) -> aiohttp.ClientTimeout:
-        """httpx's connect/read/pool timeouts as aiohttp's (one object per distinct set).
+    def _timeout_for(self, policy: OutboundPolicy) -> aiohttp.ClientTimeout:
+        """The policy's connect and read limits as aiohttp's (one object per distinct pair).
 
         aiohttp's `connect` covers waiting for a pool slot plus connecting, so it gets
         both budgets; `sock_connect` is each connection attempt; `sock_read` runs from
         the moment the request is handed to the connection, so it bounds writing too.
         """
-        key = (limits.get("connect"), limits.get("read"), limits.get("pool"))
+        key = (policy.connect_timeout, policy.read_timeout)
         timeout = self._timeouts.get(key)
         if timeout is None:
-            connect, read, pool = key
-            whole = None if connect is None or pool is None else connect + pool
+            connect, read = key
             timeout = aiohttp.ClientTimeout(
-                total=None, connect=whole, sock_connect=connect, sock_read=read
+                total=None, connect=2 * connect, sock_connect=connect, sock_read=read
             )
             self._timeouts[key] = timeout
         return timeout
@@ -157,73 +175,18 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             self._session = None
 
 
-def _as_payload(body: bytes) -> bytes | AsyncIterator[bytes] | None:
-    """Small bodies as bytes; large ones in slices, as aiohttp asks (httpx set the length)."""
-    if len(body) <= _WHOLE_BODY_BYTES:
-        return body or None
-    return _slices(body)
+def _as_payload(content: bytes | None) -> bytes | io.BytesIO | None:
+    """Small bodies as bytes; large ones as a file object, as aiohttp asks."""
+    if not content:
+        return None
+    return content if len(content) <= _WHOLE_BODY_BYTES else io.BytesIO(content)
 
 
-async def _slices(body: bytes) -> AsyncIterator[bytes]:
-    view = memoryview(body)
-    for start in range(0, len(view), _WHOLE_BODY_BYTES):
-        yield bytes(view[start : start + _WHOLE_BODY_BYTES])
-
-
-class _AnswerBody(httpx.AsyncByteStream):
-    """The response body as httpx reads it; closing early drops the connection."""
-
-    def __init__(self, answer: aiohttp.ClientResponse, request: httpx.Request) -> None:
-        self._answer = answer
-        self._request = request
-        self._complete = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._answer.content.iter_any():
-                yield chunk
-        except (aiohttp.ClientError, _LostAfterSending) as exc:
-            raise as_httpx_error(exc, self._request) from underlying_error(exc)
-        self._complete = True
-
-    async def aclose(self) -> None:
-        if self._complete:
-            self._answer.release()  # fully read: the connection goes back to the pool
-        else:
-            self._answer.close()  # unread bytes would corrupt the next request on it
-
-
-def as_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
-    """The httpx error for an aiohttp failure; connect-phase classes mean "not sent"."""
-    if isinstance(exc, _LostAfterSending):
-        exc = exc.cause
-    message = str(exc) or type(exc).__name__
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(message, request=request)
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        return httpx.ReadTimeout(message, request=request)
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
-        return httpx.ConnectError(str(underlying_error(exc)) or message, request=request)
-    if isinstance(exc, aiohttp.NonHttpUrlClientError):
-        return httpx.UnsupportedProtocol(message, request=request)
-    if isinstance(exc, aiohttp.InvalidURL):  # e.g. a host like 2130706433 or 127.1
-        return httpx.ConnectError(
-            "the address is not a valid host name or IP address (write an IP address as "
-            "four numbers, e.g. 203.0.113.7)",
-            request=request,
-        )
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
-        return httpx.RemoteProtocolError(message, request=request)
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return httpx.ReadError(message, request=request)
-    if isinstance(exc, aiohttp.ClientConnectionResetError):
-        return httpx.WriteError(message, request=request)
-    return httpx.ReadError(message, request=request)  # any other failure: maybe delivered
-
-
-def underlying_error(exc: BaseException) -> BaseException:
-    """The OS or TLS error aiohttp wrapped (so messages can name it), else `exc` itself."""
-    if isinstance(exc, _LostAfterSending):
-        return exc.cause
-    wrapped = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None)
-    return wrapped if isinstance(wrapped, BaseException) else exc
+async def _read_capped(answer: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """Read at most `limit` decoded bytes; say whether more was left unread."""
+    collected = bytearray()
+    async for chunk in answer.content.iter_any():
+        collected.extend(chunk)
+        if len(collected) > limit:
+            return bytes(collected[:limit]), True
+    return bytes(collected), False

@@ -1,6 +1,6 @@
 """The SSRF guard: which addresses Hookline may call, checked at connect time after DNS.
 
-For the outbound HTTP client (aiohttp under httpx), `GuardedResolver` resolves names and
+For the outbound HTTP client (aiohttp), `GuardedResolver` resolves names and
 drops every address the policy blocks, so a name that resolves (or re-resolves, as in DNS
 rebinding) to a private address is never reached; `guarded_socket` checks the final
 address once more as the socket is opened, which also covers IP literals (aiohttp does

@@ -3,7 +3,7 @@
 Units of work go through `transaction()`: the worker's own engine, or, in the embedded
 worker, the web process's `GroupCommitter` (so steps and inbound events share commits).
 
-Engine and client are created lazily inside the worker's event loop (asyncpg and httpx
+Engine and client are created lazily inside the worker's event loop (asyncpg and aiohttp
 connections belong to the loop that made them).
 """
 
@@ -12,10 +12,9 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
-import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.integrations.outbound_client import build_outbound_client
+from app.integrations.outbound_client import OutboundClient, build_outbound_client
 from app.integrations.ssrf_guard import OutboundPolicy
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
@@ -47,7 +46,7 @@ class WorkerRuntime:
             first_delay_seconds=settings.broker.retry_first_delay_seconds,
         )
         self._sessions: SessionFactory | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client: OutboundClient | None = None
         # Pool size = calls made at once (embedded loop worker: 32 steps; Dramatiq: 1 a thread).
         self.outbound_connections = max(32, settings.broker.worker_threads)
         self._committer: GroupCommitter | None = None
@@ -73,7 +72,7 @@ class WorkerRuntime:
         return self._sessions
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> OutboundClient:
         if self._client is None:
             self._client = build_outbound_client(
                 self.policy, max_connections=self.outbound_connections

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -237,4 +236,3 @@ async def test_output_is_json_serialisable_for_display(
 
     json.dumps(result.request)
     json.dumps(result.response)
-    assert isinstance(context.client, httpx.AsyncClient)

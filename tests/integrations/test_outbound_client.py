@@ -12,7 +12,6 @@ import trustme
 
 from app.integrations.outbound_client import (
     BlockedDestination,
-    GuardedTransport,
     OutboundError,
     OutboundPolicy,
     OutboundResponse,
@@ -187,8 +186,7 @@ async def tls_fetch(ca: trustme.CA, url: str) -> OutboundResponse:
     trusting = ssl.create_default_context()
     ca.configure_trust(trusting)
     policy = LOOPBACK_ALLOWED
-    transport = GuardedTransport(policy, ssl_context=trusting)
-    async with build_outbound_client(policy, transport=transport) as client:
+    async with build_outbound_client(policy, ssl_context=trusting) as client:
         return await send_request(client, policy, method="GET", url=url, headers=[], content=None)
 
 

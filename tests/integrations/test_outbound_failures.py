@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-import httpx
 import pytest
+from yarl import URL
 
 from app.integrations.outbound_client import (
     BlockedDestination,
-    GuardedTransport,
+    OutboundClient,
     OutboundError,
     OutboundPolicy,
     build_outbound_client,
@@ -171,8 +171,7 @@ async def test_a_tls_handshake_failure_was_not_sent() -> None:
 async def test_a_certificate_failure_was_not_sent(tls_server: LocalServer, test_ca) -> None:
     trusting = ssl.create_default_context()
     test_ca.configure_trust(trusting)
-    transport = GuardedTransport(LOOPBACK_ALLOWED, ssl_context=trusting)
-    async with build_outbound_client(LOOPBACK_ALLOWED, transport=transport) as client:
+    async with build_outbound_client(LOOPBACK_ALLOWED, ssl_context=trusting) as client:
         with pytest.raises(OutboundError) as failed:
             await send_request(
                 client,
@@ -262,17 +261,22 @@ async def test_an_answer_that_is_not_http_may_have_been_delivered() -> None:
     assert "not valid HTTP" in failure.message
 
 
+async def post_through_pool(client: OutboundClient, url: str) -> None:
+    await client.pool.exchange(
+        OutboundPolicy(), method="POST", url=URL(url), headers=[], content=b"{}"
+    )
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]"])
 async def test_the_transport_refuses_a_blocked_literal_at_connect_time(
     local_server: LocalServer, host: str
 ) -> None:
-    """Straight through the transport (no early literal check): the socket is refused."""
-    transport = GuardedTransport(OutboundPolicy())
-    async with httpx.AsyncClient(transport=transport) as client:
+    """Straight through the pool (no early literal check): the socket is refused."""
+    async with build_outbound_client(OutboundPolicy()) as client:
         with pytest.raises(
             BlockedDestination, match=r"is an IPv6 form of 127\.0\.0\.1|is loopback"
         ):
-            await client.post(f"http://{host}:{local_server.port}/in", content=b"{}")
+            await post_through_pool(client, f"http://{host}:{local_server.port}/in")
 
     assert local_server.received == []
 
@@ -280,10 +284,9 @@ async def test_the_transport_refuses_a_blocked_literal_at_connect_time(
 async def test_the_transport_refuses_a_name_that_resolves_to_loopback(
     local_server: LocalServer,
 ) -> None:
-    transport = GuardedTransport(OutboundPolicy())
-    async with httpx.AsyncClient(transport=transport) as client:
+    async with build_outbound_client(OutboundPolicy()) as client:
         with pytest.raises(BlockedDestination, match=r"localhost resolves to"):
-            await client.post(f"http://localhost:{local_server.port}/in", content=b"{}")
+            await post_through_pool(client, f"http://localhost:{local_server.port}/in")
 
     assert local_server.received == []
 
