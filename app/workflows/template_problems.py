@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import InvalidOperation
+
+from jinja2.exceptions import SecurityError
+
 
 class TemplateProblem(ValueError):
     """A template that cannot be rendered; `.message` is written for non-developers."""
@@ -30,3 +34,23 @@ class MissingValueProblem(TemplateProblem):
 
 class TemplateTooLarge(TemplateProblem):
     """The template or its output is over the size cap."""
+
+
+def template_line(exc: BaseException) -> int | None:
+    """The template line of the innermost frame jinja mapped back to the template."""
+    line, frame = None, exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == "<template>":
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
+
+
+def explain_failure(exc: Exception) -> str:
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(exc, InvalidOperation):
+        return "that calculation is not possible with these numbers"
+    if isinstance(exc, SecurityError):
+        return f"not allowed: {exc}"
+    return str(exc) or type(exc).__name__

@@ -14,13 +14,12 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.environment import TemplateExpression
-from jinja2.exceptions import SecurityError
 
 from app.workflows.exact_json import InvalidJson, dump_exact_json, load_exact_json
 from app.workflows.template_missing import (
@@ -33,6 +32,8 @@ from app.workflows.template_problems import (
     TemplateProblem,
     TemplateSyntaxProblem,
     TemplateTooLarge,
+    explain_failure,
+    template_line,
 )
 from app.workflows.template_sandbox import MAX_OUTPUT_BYTES, SANDBOX
 from app.workflows.template_syntax import plain_syntax_message
@@ -103,26 +104,6 @@ def _compile(source: str) -> Template:
         raise TemplateSyntaxProblem("This template nests brackets too deeply to read.") from exc
 
 
-def _template_line(exc: BaseException) -> int | None:
-    """The template line of the innermost frame jinja mapped back to the template."""
-    line, frame = None, exc.__traceback__
-    while frame is not None:
-        if frame.tb_frame.f_code.co_filename == "<template>":
-            line = frame.tb_lineno
-        frame = frame.tb_next
-    return line
-
-
-def _explain(exc: Exception) -> str:
-    if isinstance(exc, ZeroDivisionError):
-        return "division by zero"
-    if isinstance(exc, InvalidOperation):
-        return "that calculation is not possible with these numbers"
-    if isinstance(exc, SecurityError):
-        return f"not allowed: {exc}"
-    return str(exc) or type(exc).__name__
-
-
 @contextmanager
 def _rendering(context: Mapping[str, Any], on_missing: OnMissing) -> Iterator[RenderState]:
     """Install per-render state and turn any failure into a TemplateProblem."""
@@ -137,9 +118,9 @@ def _rendering(context: Mapping[str, Any], on_missing: OnMissing) -> Iterator[Re
     except TemplateSyntaxError as exc:
         raise _syntax_problem(exc) from exc
     except Exception as exc:  # user templates can fail in any way; report, never crash
-        line = _template_line(exc)
+        line = template_line(exc)
         prefix = f"Line {line}: " if line else ""
-        raise TemplateProblem(prefix + _explain(exc)) from exc
+        raise TemplateProblem(prefix + explain_failure(exc)) from exc
     finally:
         RENDER_STATE.reset(token)
 
@@ -163,10 +144,19 @@ def check_template(source: str) -> str | None:
     return None
 
 
+def _is_plain_text(source: str) -> bool:
+    """True when jinja would give `source` back unchanged: no "{" can open a tag, no
+    newline for it to normalise or strip (it drops one trailing newline)."""
+    return "{" not in source and "\r" not in source and not source.endswith("\n")
+
+
 def render_text(
     source: str, context: Mapping[str, Any], *, on_missing: OnMissing = "warn"
 ) -> Rendered:
     """Render a template to text; missing values become "" plus a warning (or an error)."""
+    if _is_plain_text(source):  # most header values and JSON keys: skip the sandbox
+        _check_size(source)
+        return Rendered(source)
     template = _compile(source)
     with _rendering(context, on_missing) as state:
         text = _collect_output(template.generate(dict(context)))
@@ -255,9 +245,8 @@ def render_json_body(
     _check_size(source)
     if not any(marker in source for marker in ("{{", "{%", "{#")):
         return Rendered(source)  # nothing to fill in: send exactly what the user wrote
-    try:
-        structure = load_exact_json(source)
-    except InvalidJson:
+    structure = _json_template(source)
+    if structure is _NOT_JSON:
         rendered = render_text(source, context, on_missing=on_missing)
         if not rendered.value.strip():
             return rendered
@@ -277,6 +266,21 @@ def render_json_body(
         raise TemplateProblem(f"The body could not be written as JSON: {exc}") from exc
     _collect_output([text])
     return Rendered(text, rendered.warnings)
+
+
+_NOT_JSON = object()
+
+
+@lru_cache(maxsize=1024)
+def _json_template(source: str) -> Any:
+    """The parsed JSON of a body template (read once per distinct body), else `_NOT_JSON`.
+
+    Shared between renders: `render_value` builds new containers and never changes it.
+    """
+    try:
+        return load_exact_json(source)
+    except InvalidJson:
+        return _NOT_JSON
 
 
 def template_paths(source: str) -> list[str]:

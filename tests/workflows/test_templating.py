@@ -445,3 +445,38 @@ def test_templating_render_value_returns_a_copy_of_the_data() -> None:
     rendered = render_value("{{ steps[0].response.body }}", CONTEXT)
     rendered.value["tags"].append("changed")
     assert CONTEXT["steps"][0]["response"]["body"]["tags"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "application/json",
+        "Bearer abc.def",
+        "",
+        "  spaced  ",
+        "line one\nline two",
+        "ends with a newline\n",
+        "ends with two newlines\n\n",
+        "windows\r\nline ends",
+        "a lone } brace",
+        "{ not a tag }",
+        "{{ '{{' }}",
+        "100% {% raw %}x{% endraw %}",
+        "#} and {# #}",
+    ],
+)
+def test_text_without_tags_renders_exactly_as_the_sandbox_would(text: str) -> None:
+    """Plain text skips the sandbox; what comes out must not change because of it."""
+    from app.workflows.template_sandbox import SANDBOX
+
+    assert render_text(text, CONTEXT).value == SANDBOX.from_string(text).render()
+
+
+def test_a_json_body_rendered_twice_gives_each_event_its_own_values() -> None:
+    """The parsed body template is shared between renders; no render may leak into it."""
+    body = '{"name": "{{ trigger.body.name }}", "tags": ["{{ trigger.body.name }}"], "n": 1.50}'
+    first = render_json_body(body, {"trigger": {"body": {"name": "first"}}})
+    second = render_json_body(body, {"trigger": {"body": {"name": "second"}}})
+
+    assert first.value == '{"name": "first", "tags": ["first"], "n": 1.50}'
+    assert second.value == '{"name": "second", "tags": ["second"], "n": 1.50}'
