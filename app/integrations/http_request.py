@@ -39,6 +39,13 @@ from app.integrations.response_summary import HIDDEN, display_request, summarize
 from app.workflows.templating import check_template
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# How the message is framed and how the connection behaves is Hookline's to set: a
+# user's Transfer-Encoding or Content-Length could end the request early on a pooled
+# connection and slip a second request in behind it (request smuggling).
+_FRAMING_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te"}
+    | {"trailer", "proxy-connection", "expect"}
+)
 _TEMPLATE_PART = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _PLACEHOLDER = "placeholder"
 
@@ -128,6 +135,8 @@ class HttpRequestConfig(BaseModel):
 def _check_header_name(name: str) -> None:
     if not _HEADER_NAME.fullmatch(name):
         raise ValueError(f'"{name}" is not a valid header name (use letters, digits and dashes).')
+    if name.lower() in _FRAMING_HEADERS:
+        raise ValueError(f'Hookline sets the "{name}" header itself; remove it from the headers.')
 
 
 def describe_url_problem(url: str, *, templated: bool) -> str | None:

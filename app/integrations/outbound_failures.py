@@ -17,7 +17,12 @@ import ssl
 from collections.abc import Iterator
 
 import aiohttp
-from aiohttp.http_exceptions import ContentEncodingError
+from aiohttp.http_exceptions import (
+    ContentEncodingError,
+    ContentLengthError,
+    LineTooLong,
+    TransferEncodingError,
+)
 
 from app.integrations.ssrf_guard import OutboundPolicy, UnknownHost
 
@@ -65,12 +70,30 @@ def failure_of(exc: BaseException, host: str, policy: OutboundPolicy) -> Outboun
             f"Could not connect to {host}: the address is not a valid host name or IP address "
             "(write an IP address as four numbers, e.g. 203.0.113.7)"
         )
+    broken_answer = _broken_answer(exc, host)
+    if broken_answer is not None:
+        return _maybe(broken_answer)
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
         return _maybe(f"{host} closed the connection or sent an answer that is not valid HTTP.")
-    if any(isinstance(cause, ContentEncodingError) for cause in causes(exc)):
-        return _maybe(f"{host} sent a compressed answer that could not be decoded.")
+    if isinstance(exc, aiohttp.ClientOSError) and exc.strerror:
+        return _maybe(
+            f"The connection to {host} broke after the request was sent ({exc.strerror.lower()})."
+        )
     reason = str(exc) or " / ".join(str(cause) or type(cause).__name__ for cause in causes(exc))
     return _maybe(f"The request to {host} failed: {reason or type(exc).__name__}.")
+
+
+def _broken_answer(exc: BaseException, host: str) -> str | None:
+    """Say what was wrong with an answer aiohttp could not read, if it says which part."""
+    chain = list(causes(exc))
+    if any(isinstance(cause, ContentEncodingError) for cause in chain):
+        return f"{host} sent a compressed answer that Hookline could not decode."
+    if any(isinstance(cause, LineTooLong) for cause in chain):
+        return f"{host} sent an answer whose headers are too long to read."
+    cut = (ContentLengthError, TransferEncodingError, aiohttp.ClientPayloadError)
+    if any(isinstance(cause, cut) for cause in chain):
+        return f"{host} closed the connection before sending its whole answer."
+    return None
 
 
 def _maybe(message: str) -> OutboundError:

@@ -13,8 +13,9 @@ reached the destination (`OutboundError.maybe_delivered`):
 - once a connection was handed to the request (write errors, reset or close while
   waiting or reading, read timeout, broken answer): maybe delivered.
 
-aiohttp resends GET/PUT/DELETE once by itself when a connection breaks; the
-`_never_resend` middleware turns that off, because the worker decides about resends.
+aiohttp resends GET/PUT/DELETE once by itself when a connection breaks; the `_Hops`
+middleware turns that off, because the worker decides about resends. Once any hop was
+answered (a redirect), every later failure counts as maybe delivered.
 """
 
 from __future__ import annotations
@@ -54,16 +55,31 @@ class Answer:
     final_url: str
 
 
-async def _never_resend(
-    request: aiohttp.ClientRequest, handler: ClientHandlerType
-) -> aiohttp.ClientResponse:
-    """Let no connection failure after connecting reach aiohttp's automatic resend."""
-    try:
-        return await handler(request)
-    except aiohttp.ClientConnectorError:
-        raise
-    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
-        raise LostAfterSending(exc) from exc
+class _Hops:
+    """aiohttp middleware for one exchange: runs once per hop (redirects included).
+
+    It keeps every connection failure after connecting from aiohttp's automatic resend,
+    and remembers which host the latest hop went to and how many hops were answered:
+    once one was, the request has reached a destination, so a later failure (a
+    redirect to a host that refuses, a redirect loop) means "maybe delivered".
+    """
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.answered = 0
+
+    async def __call__(
+        self, request: aiohttp.ClientRequest, handler: ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        self.host = host_name(request.url) or self.host
+        try:
+            response = await handler(request)
+        except aiohttp.ClientConnectorError:
+            raise
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+            raise LostAfterSending(exc) from exc
+        self.answered += 1
+        return response
 
 
 class OutboundPool:
@@ -102,7 +118,6 @@ class OutboundPool:
             cookie_jar=aiohttp.DummyCookieJar(),
             headers={"User-Agent": self._policy.user_agent},
             trust_env=False,
-            middlewares=(_never_resend,),
         )
 
     async def exchange(
@@ -120,7 +135,7 @@ class OutboundPool:
         """
         session = self._session or self._open_session()
         self._session = session
-        host = url.host or "the destination"
+        hops = _Hops(host_name(url) or "the destination")
         try:
             answer = await session.request(
                 method,
@@ -129,6 +144,7 @@ class OutboundPool:
                 data=_as_payload(content),
                 max_redirects=policy.max_redirects,
                 timeout=self._timeout_for(policy),
+                middlewares=(hops,),
             )
             complete = False
             try:
@@ -142,12 +158,16 @@ class OutboundPool:
         except aiohttp.TooManyRedirects as exc:
             raise OutboundError(
                 f"The destination redirected more than {policy.max_redirects} times, "
-                "so Hookline stopped."
+                "so Hookline stopped.",
+                maybe_delivered=True,  # the first hop got the request
             ) from exc
         except (aiohttp.ClientError, LostAfterSending) as exc:
-            raise failure_of(exc, host, policy) from underlying_error(exc)
+            failure = failure_of(exc, hops.host, policy)
+            if hops.answered:  # an earlier hop answered (a redirect): it got the request
+                failure = OutboundError(failure.message, maybe_delivered=True)
+            raise failure from underlying_error(exc)
         headers_back = [
-            (name.decode("latin-1").lower(), value.decode("latin-1"))
+            (name.decode("latin-1").lower(), _header_text(value))
             for name, value in answer.raw_headers
         ]
         return Answer(answer.status, headers_back, body, truncated, str(answer.url))
@@ -173,6 +193,22 @@ class OutboundPool:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def host_name(url: URL) -> str | None:
+    """The host as people write it (IDNA decoded), or as sent when it cannot be decoded."""
+    try:
+        return url.host
+    except UnicodeError:  # e.g. "xn--": not a name any resolver accepts
+        return url.raw_host
+
+
+def _header_text(raw: bytes) -> str:
+    """A header value as text: UTF-8 when it is, else Latin-1 (HTTP's old default)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _as_payload(content: bytes | None) -> bytes | io.BytesIO | None:

@@ -30,5 +30,5 @@ def is_safe_to_repeat(step: Mapping[str, Any]) -> bool:
 NOT_SENT_AGAIN = (
     "The request may already have reached the destination, so Hookline did not send it "
     "again (this step is not marked safe to send twice). Check "
-    'the destination; if nothing arrived, use "Retry from this step".'
+    'the destination; if nothing arrived, use "Retry from the failed step" on the run page.'
 )

@@ -10,9 +10,9 @@ import codecs
 import email.utils
 from datetime import UTC, datetime
 from email.message import Message
+from http import HTTPStatus
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit, urlunsplit
 
 from app.integrations.base import RESPONSE_PREVIEW_BYTES, ActionResult
 from app.integrations.outbound_client import OutboundResponse
@@ -31,21 +31,34 @@ def display_request(
     preview, truncated = _preview((body or "").encode("utf-8"), "utf-8")
     return {
         "method": method,
-        "url": url,
+        "url": without_password(url),
         "headers": [(name, _shown_value(name, value)) for name, value in headers],
         "body": None if body is None else preview,
         "body_truncated": truncated,
     }
 
 
+def without_password(url: str) -> str:
+    """`url` with the password of a user:password@host part hidden."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{HIDDEN}@{host}"))
+
+
 def summarize_response(
     response: OutboundResponse, request: dict[str, Any], warnings: tuple[str, ...]
 ) -> ActionResult:
     """Succeeded on 2xx; otherwise failed, saying what the destination answered."""
-    headers = httpx.Headers(response.headers)
+    headers = _by_name(response.headers)
     charset = _charset(headers.get("content-type"))
     preview, preview_cut = _preview(response.body, charset)
-    reason = httpx.codes.get_reason_phrase(response.status)
+    reason = _reason_phrase(response.status)
     succeeded = 200 <= response.status < 300
     retryable = response.status >= 500 or response.status in _RETRYABLE_STATUSES
     return ActionResult(
@@ -84,17 +97,33 @@ def byte_size(count: int) -> str:
     return f"{count} bytes"
 
 
-def _output(response: OutboundResponse, headers: httpx.Headers, charset: str) -> dict[str, Any]:
+def _by_name(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Header values by lower-case name; a repeated header's values joined by ", "."""
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        joined[key] = f"{joined[key]}, {value}" if key in joined else value
+    return joined
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a code with no registered name, e.g. 299 or 600
+        return ""
+
+
+def _output(response: OutboundResponse, headers: dict[str, str], charset: str) -> dict[str, Any]:
     """What later steps see as steps[i].response: status, headers by lower name, body."""
     return {
         "status": response.status,
-        "headers": {name.lower(): headers[name] for name in headers},
+        "headers": headers,
         "body": _parsed_body(response, headers.get("content-type"), charset),
     }
 
 
 def _parsed_body(response: OutboundResponse, content_type: str | None, charset: str) -> Any:
-    text = response.body.decode(charset, errors="replace")
+    text = _decoded(response.body, charset, final=True)
     if is_json_type(content_type) and not response.truncated and text.strip():
         try:
             return load_exact_json(text)
@@ -130,14 +159,28 @@ def _charset(content_type: str | None) -> str:
     message["content-type"] = content_type
     charset = message.get_content_charset() or "utf-8"
     try:
-        codecs.lookup(charset)
+        codec = codecs.lookup(charset)
     except LookupError:
         return "utf-8"
-    return charset
+    # Only codecs from bytes to text: the destination picks the name, and names like
+    # "zlib" or "base64" are byte transforms (a decompression bomb, or a crash).
+    return codec.name if codec._is_text_encoding else "utf-8"
 
 
 def _preview(body: bytes, charset: str) -> tuple[str, bool]:
     """Decode at most RESPONSE_PREVIEW_BYTES, never ending in half a character."""
-    decoder = codecs.getincrementaldecoder(charset)(errors="replace")
     cut = len(body) > RESPONSE_PREVIEW_BYTES
-    return decoder.decode(body[:RESPONSE_PREVIEW_BYTES], final=not cut), cut
+    return _decoded(body[:RESPONSE_PREVIEW_BYTES], charset, final=not cut), cut
+
+
+def _decoded(body: bytes, charset: str, *, final: bool) -> str:
+    """The text in `charset`, or as UTF-8 (bad bytes replaced) when that codec fails.
+
+    Some text codecs cannot replace bad bytes ("idna", "punycode") or never decode
+    ("undefined"); the answer is still shown rather than failing the step.
+    """
+    try:
+        decoder = codecs.getincrementaldecoder(charset)(errors="replace")
+        return str(decoder.decode(body, final=final))
+    except ValueError:  # UnicodeError included
+        return codecs.getincrementaldecoder("utf-8")(errors="replace").decode(body, final=final)

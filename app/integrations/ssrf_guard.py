@@ -149,6 +149,8 @@ async def _resolve_permitted_infos(
         infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise UnknownHost(f"the name {host} could not be found") from exc
+    except UnicodeError as exc:  # a label that is empty or over 63 characters (a..b)
+        raise UnknownHost(f"the name {host} is not a valid host name") from exc
     found = dict.fromkeys((ipaddress.ip_address(info[4][0]), int(info[0])) for info in infos)
     permitted = [pair for pair in found if is_blocked_address(pair[0], policy) is None]
     if not permitted:

@@ -1,7 +1,7 @@
 """Real HTTP servers on 127.0.0.x that record what they receive (used across test layers).
 
 Routes: /status/<code>[?retry_after=N], /slow (waits for `release`), /big?bytes=N,
-/redirect?to=URL&code=N, /exact (JSON with exact numbers), /cookie, /echo; anything
+/redirect?to=URL&code=N, /loop (redirects to itself), /exact (JSON with exact numbers), /cookie, /echo; anything
 else answers 200 `{"ok": true}`.
 """
 
@@ -95,6 +95,10 @@ class _RecordingHandler(BaseHTTPRequestHandler):
     def _route_redirect(self, path: str, query: dict[str, str]) -> None:
         code = int(query.get("code", "302"))
         self._answer(code, b"", "text/plain", [("Location", query["to"])])
+
+    def _route_loop(self, path: str, query: dict[str, str]) -> None:
+        """Redirect (307, keeping the method and body) back to itself, forever."""
+        self._answer(307, b"", "text/plain", [("Location", "/loop")])
 
     def _route_exact(self, path: str, query: dict[str, str]) -> None:
         self._answer(200, EXACT_JSON_ANSWER, "application/json; charset=utf-8")
