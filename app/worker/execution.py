@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.integrations.base import ActionContext, ActionResult
-from app.integrations.registry import UnknownActionType, get_action
+from app.integrations.registry import UnknownActionType
 from app.integrations.repeat_safety import is_safe_to_repeat
 from app.integrations.secret_scrub import scrub_result
 from app.logs import bind_log_context, log_context
@@ -31,7 +31,6 @@ from app.store.runs import (
     succeeded_outputs,
 )
 from app.store.samples import event_trigger
-from app.store.sealing import open_step_config, secret_values
 from app.store.step_retries import tries_before_round
 from app.store.steps_pg import claim_on_postgres, record_on_postgres
 from app.store.steps_sqlite import (
@@ -258,14 +257,12 @@ async def _load_context(session: Any, claim: StepClaim) -> dict[str, Any]:
 async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[str, Any]) -> Any:
     started = time.monotonic()
     try:
-        action = get_action(str(step.get("type")))
-        opened = open_step_config(runtime.settings, step.get("config"))
-        config = action.config_model.model_validate(opened)
+        ready = runtime.step_configs.open(step)
     except UnknownActionType as exc:
         return _failure(str(exc), started)
     except ValidationError as exc:
         return _failure(f"This step's settings are invalid: {_first_error(exc)}", started)
-    strict = bool(getattr(config, "strict_templates", False))
+    strict = bool(getattr(ready.config, "strict_templates", False))
     ctx = ActionContext(
         template_context=context,
         client=runtime.client,
@@ -273,12 +270,12 @@ async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[s
         on_missing="error" if strict else "warn",
     )
     try:
-        result = await action.execute(config, ctx)
+        result = await ready.action.execute(ready.config, ctx)
     except Exception as exc:  # an action bug must fail the step visibly, not hang the run
         log.exception("action crashed", extra={"step_type": step.get("type")})
         return _failure(f"Hookline hit an internal error running this step ({exc!r}).", started)
     # A destination may echo the request: its secrets must not be recorded.
-    return scrub_result(result, secrets=secret_values(opened), config=opened)
+    return scrub_result(result, secrets=ready.secrets, config=ready.opened)
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -21,6 +21,7 @@ from app.store.db import SessionFactory, create_engine, create_session_factory, 
 from app.store.group_commit import GroupCommitter
 from app.store.sqlite_writer import SqliteWriter
 from app.worker.broker import Dispatcher
+from app.worker.step_configs import StepConfigs
 from app.workflows.retries import RetryPolicy
 
 
@@ -41,6 +42,7 @@ class WorkerRuntime:
         self.dispatcher = dispatcher
         self.policy = outbound_policy(settings)
         self.lease = timedelta(seconds=settings.broker.lease_seconds)
+        self.step_configs = StepConfigs(settings)
         self.retry_policy = RetryPolicy(
             max_tries=settings.broker.retry_max_tries,
             first_delay_seconds=settings.broker.retry_first_delay_seconds,
