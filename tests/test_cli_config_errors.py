@@ -20,6 +20,7 @@ CASES = [
     ({"AUTO_PAUSE_AFTER_FAILURES": "-1"}, "AUTO_PAUSE_AFTER_FAILURES must be greater than or"),
     ({"HOOKLINE_ENV": "prod"}, "HOOKLINE_ENV must be 'dev', 'test' or 'production'"),
     ({"WORKER_THREADS": "0"}, "WORKER_THREADS must be greater than or equal to 1"),
+    ({"EMBEDDED_STEPS_AT_ONCE": "5000"}, "EMBEDDED_STEPS_AT_ONCE must be less than or equal to"),
     (
         {"DATABASE_URL": "mysql://u:p@db/x"},
         "DATABASE_URL must be sqlite:///path/to/file.db or postgresql://",
@@ -36,7 +37,13 @@ CASES = [
 def test_cli_names_the_variable_and_what_it_allows(
     env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    for name in (*OUR_VARIABLES, "LOG_FORMAT", "LOG_LEVEL", "WORKER_THREADS"):
+    for name in (
+        *OUR_VARIABLES,
+        "LOG_FORMAT",
+        "LOG_LEVEL",
+        "WORKER_THREADS",
+        "EMBEDDED_STEPS_AT_ONCE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["migrate"], env=env)

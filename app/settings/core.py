@@ -155,6 +155,14 @@ class BrokerSettings(BaseSettings):
         description="`hookline serve` with stub://: steps in a supervised child process "
         "(process, uses a second core) or on the web's own event loop (inline).",
     )
+    embedded_steps_at_once: int = Field(
+        default=128,
+        ge=1,
+        le=1024,
+        validation_alias=AliasChoices("EMBEDDED_STEPS_AT_ONCE", "embedded_steps_at_once"),
+        description="Steps the worker of `hookline serve` (stub://) runs at the same time; "
+        "at 128 delivery keeps up with intake on 2 cores (bench/README.md, fifth pass).",
+    )
     lease_seconds: float = Field(
         default=120.0,
         gt=0,

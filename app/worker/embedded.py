@@ -193,9 +193,10 @@ def start_loop_worker(
     settings: Settings, dispatcher: Dispatcher, sessions: SessionFactory, committer: GroupCommitter
 ) -> tuple[WorkerRuntime, LoopWorker]:
     """A running loop worker writing through `committer`; `dispatcher` now feeds it."""
-    runtime = WorkerRuntime(settings, dispatcher)
+    at_once = settings.broker.embedded_steps_at_once
+    runtime = WorkerRuntime(settings, dispatcher, connections=at_once)
     runtime.use_shared_writer(sessions, committer)
-    loop_worker = LoopWorker(runtime, sessions, concurrency=runtime.outbound_connections)
+    loop_worker = LoopWorker(runtime, sessions, concurrency=at_once)
     dispatcher.run_locally(loop_worker.submit)
     loop_worker.start()
     return runtime, loop_worker

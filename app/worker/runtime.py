@@ -37,7 +37,9 @@ def outbound_policy(settings: Settings) -> OutboundPolicy:
 
 
 class WorkerRuntime:
-    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, settings: Settings, dispatcher: Dispatcher, *, connections: int | None = None
+    ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
         self.policy = outbound_policy(settings)
@@ -49,8 +51,9 @@ class WorkerRuntime:
         )
         self._sessions: SessionFactory | None = None
         self._client: OutboundClient | None = None
-        # Pool size = calls made at once (embedded loop worker: 32 steps; Dramatiq: 1 a thread).
-        self.outbound_connections = max(32, settings.broker.worker_threads)
+        # Pool size = calls made at once (embedded loop worker: its steps at once; Dramatiq:
+        # one a thread, at least 32 so a thread's calls never wait for a free connection).
+        self.outbound_connections = connections or max(32, settings.broker.worker_threads)
         self._committer: GroupCommitter | None = None
         # Embedded on SQLite: claims and records take a fast path on the writer thread.
         self.sqlite_writer: SqliteWriter | None = None

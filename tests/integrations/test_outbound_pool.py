@@ -1,7 +1,7 @@
 """The worker's outbound pool lets every step it runs at once call out at once.
 
 With a pool of 10 connections, 32 concurrent steps queued behind 10 calls (a slow
-destination held the other 22 back). The pool is sized to the step concurrency, and a
+destination held the other 22 back). The pool is sized to the steps run at once, and a
 pooled connection the destination has closed is never used for the next request.
 """
 
@@ -23,14 +23,15 @@ def worker_runtime() -> WorkerRuntime:
         outbound=OutboundSettings(allow_networks=LOOPBACK_ALLOWED.allow_networks),
     )
     broker = build_broker(settings.broker)
-    return WorkerRuntime(settings, Dispatcher(broker, settings.broker.queue_name))
+    dispatcher = Dispatcher(broker, settings.broker.queue_name)
+    return WorkerRuntime(settings, dispatcher, connections=settings.broker.embedded_steps_at_once)
 
 
 async def test_worker_steps_reach_a_slow_destination_all_at_once() -> None:
     """A destination that answers only once every call has arrived still gets them all."""
     runtime = worker_runtime()
     calls = runtime.outbound_connections
-    assert calls >= 32  # the embedded loop worker runs 32 steps at once
+    assert calls == 128  # the embedded loop worker runs 128 steps at once by default
     arrived, everyone_here = 0, asyncio.Event()
 
     async def answer_when_all_arrived(
