@@ -146,7 +146,7 @@ async def serve_steps(settings: Settings, *, parent: int) -> None:
 
 
 def _use_the_web_loop_kind() -> None:
-    """uvloop when installed, as uvicorn picks for the web process (httpx is faster on it)."""
+    """uvloop when installed, the same loop kind uvicorn picks for the web process."""
     with contextlib.suppress(ImportError):
         import uvloop
 
