@@ -18,8 +18,9 @@ batch waits for it.
 Code that still writes through SQLAlchemy's async engine in the same process takes
 `exclusive()` first: the thread then pauses between batches until that block ends, so the
 two never fight for SQLite's write lock (whose busy handler sleeps up to 100 ms a try).
-A writer in another process (`hookline serve`'s worker child has its own) is waited for
-by `begin_immediate`, which retries BEGIN every 0.2-1 ms instead. A caller that must not
+A writer in another process (the worker child's SQLAlchemy writes: sweeper, clock loops,
+the full step path; its hot units come here over `writer_link.py`) is waited for by
+`begin_immediate`, which retries BEGIN every 0.2-1 ms instead. A caller that must not
 wait long (the webhook edge: senders time out after ~10 s, then retry) passes
 `wait_at_most`: if the lock is still taken by then, its unit fails unrun.
 """
@@ -35,7 +36,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("hookline.sqlite_writer")
@@ -43,6 +44,14 @@ log = logging.getLogger("hookline.sqlite_writer")
 Unit = Callable[[sqlite3.Connection], Any]
 BUSY_TIMEOUT = 30.0  # seconds a statement waits for another connection's write lock
 FIRST_PAUSE, LAST_PAUSE = 0.0002, 0.001  # BEGIN's retry back-off (see begin_immediate)
+
+
+class UnitRunner(Protocol):
+    """Runs units in shared transactions: `SqliteWriter`, or the link to another process's."""
+
+    async def run(
+        self, unit: Callable[[sqlite3.Connection], T], *, wait_at_most: float | None = None
+    ) -> T: ...
 
 
 @dataclass

@@ -211,7 +211,8 @@ async def _embedded(
         yield
         return
     if in_child and settings.broker.kind == "stub":
-        child = WorkerProcess()  # it runs the clock loops too: one of each
+        # It runs the clock loops too (one of each); its claims and records run on our writer.
+        child = WorkerProcess(writer=app.state.committer.sqlite_writer)
         dispatcher.run_locally(child.submit)
         await child.start()
         try:

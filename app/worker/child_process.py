@@ -7,8 +7,10 @@
     <run_id> <delay_ms>   run it once the delay has passed
     from <run_id>         the parent dropped ids from here up (pipe full): read them back
 
-The child runs them with a `LoopWorker` on its own event loop, its own engine and its
-own SQLite writer thread, so steps use the machine's second core. It also owns the
+The child runs them with a `LoopWorker` on its own event loop and engine, so steps use
+the machine's second core; on SQLite its step claims and records run on the parent's
+writer thread, sent over a socket pair (`app/store/writer_link.py`), so the two
+processes' hot writes never wait for each other's transactions. It also owns the
 clock loops of the embedded default (sweeper, pruning, schedules, alerts): exactly one
 of each, next to the worker they feed. Every run is in the database before its id is
 written, so the child starts by reading unfinished runs back, and a lost line costs
@@ -26,6 +28,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 from datetime import timedelta
 
@@ -33,6 +36,7 @@ from app.logs import configure_logging
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory
 from app.store.group_commit import GroupCommitter
+from app.store.writer_link import WRITER_FD_VARIABLE, RemoteWriter
 from app.worker.alerts import alert_until
 from app.worker.broker import Dispatcher, build_broker
 from app.worker.clock import prune_until
@@ -120,6 +124,10 @@ async def serve_steps(settings: Settings, *, parent: int) -> None:
     broker = build_broker(settings.broker)
     dispatcher = Dispatcher(broker, settings.broker.queue_name)
     runtime, worker = start_loop_worker(settings, dispatcher, sessions, committer)
+    link = None
+    fd = os.environ.get(WRITER_FD_VARIABLE)
+    if fd is not None and runtime.sqlite_writer is not None:
+        link = runtime.sqlite_writer = await RemoteWriter.over(socket.socket(fileno=int(fd)))
     worker.read_back(0)  # whatever was stored while no worker ran
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -137,6 +145,8 @@ async def serve_steps(settings: Settings, *, parent: int) -> None:
         transport.close()
         await clock
         await worker.stop(GRACE_SECONDS)
+        if link is not None:
+            await link.close()
         with contextlib.suppress(Exception):
             await runtime.close()
         await committer.close()

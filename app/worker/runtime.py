@@ -19,7 +19,7 @@ from app.integrations.ssrf_guard import OutboundPolicy
 from app.settings import Settings
 from app.store.db import SessionFactory, create_engine, create_session_factory, transaction
 from app.store.group_commit import GroupCommitter
-from app.store.sqlite_writer import SqliteWriter
+from app.store.sqlite_writer import UnitRunner
 from app.worker.broker import Dispatcher
 from app.worker.step_configs import StepConfigs
 from app.workflows.retries import RetryPolicy
@@ -56,7 +56,7 @@ class WorkerRuntime:
         self.outbound_connections = connections or max(32, settings.broker.worker_threads)
         self._committer: GroupCommitter | None = None
         # Embedded on SQLite: claims and records take a fast path on the writer thread.
-        self.sqlite_writer: SqliteWriter | None = None
+        self.sqlite_writer: UnitRunner | None = None
 
     def use_shared_writer(self, sessions: SessionFactory, committer: GroupCommitter) -> None:
         """Write through the web process's group committer (embedded, same event loop)."""

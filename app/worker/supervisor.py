@@ -19,9 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import sys
 import time
 
+from app.store.sqlite_writer import SqliteWriter
+from app.store.writer_link import WRITER_FD_VARIABLE, serve_units
 from app.worker.broker import called_off
 from app.worker.child_process import GRACE_SECONDS, encode_read_back, encode_run
 
@@ -42,6 +46,7 @@ class WorkerProcess:
         *,
         max_buffered: int = 256 * 1024,
         grace_seconds: float = GRACE_SECONDS,
+        writer: SqliteWriter | None = None,
     ) -> None:
         self.command = command
         self.max_buffered = max_buffered
@@ -52,6 +57,8 @@ class WorkerProcess:
         self._read_back_from: int | None = None
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
+        self.writer = writer  # the child's claims and records run on it (writer_link.py)
+        self._link: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._spawn()
@@ -83,9 +90,27 @@ class WorkerProcess:
 
     async def _spawn(self) -> None:
         self._read_back_from = None  # a new child reads everything back itself
-        self.process = await asyncio.create_subprocess_exec(
-            *self.command, stdin=asyncio.subprocess.PIPE, start_new_session=True
-        )
+        if self.writer is None:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.command, stdin=asyncio.subprocess.PIPE, start_new_session=True
+            )
+        else:
+            ours, theirs = socket.socketpair()
+            env = {**os.environ, WRITER_FD_VARIABLE: str(theirs.fileno())}
+            try:
+                self.process = await asyncio.create_subprocess_exec(
+                    *self.command,
+                    stdin=asyncio.subprocess.PIPE,
+                    start_new_session=True,
+                    pass_fds=(theirs.fileno(),),
+                    env=env,
+                )
+            except BaseException:
+                ours.close()
+                raise
+            finally:
+                theirs.close()
+            self._link = asyncio.create_task(serve_units(ours, self.writer))
         log.info("started the worker process %d", self.process.pid)
 
     async def _supervise(self) -> None:
@@ -125,6 +150,14 @@ class WorkerProcess:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
+        try:
+            await self._stop_process()
+        finally:
+            if self._link is not None:  # ends with the child's end of the socket pair
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._link, 5)
+
+    async def _stop_process(self) -> None:
         process = self.process
         if process is None or process.returncode is not None:
             return
