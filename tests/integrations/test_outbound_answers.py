@@ -10,34 +10,15 @@ addresses, and answers cut or malformed in ways that deserve a plain sentence.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from app.integrations.base import ActionContext, ActionResult
-from app.integrations.http_request import HttpRequestAction, HttpRequestConfig
-from app.integrations.outbound_client import build_outbound_client
-from tests.integrations.conftest import LOOPBACK_ALLOWED, LocalServer
+from app.integrations.base import ActionContext
+from app.integrations.http_request import HttpRequestConfig
+from tests.integrations.conftest import LocalServer, closed_port, http
 from tests.support.raw_tcp import tcp_server
-
-
-@pytest.fixture
-async def context() -> AsyncIterator[ActionContext]:
-    async with build_outbound_client(LOOPBACK_ALLOWED) as client:
-        yield ActionContext({"trigger": {"body": {}}}, client, LOOPBACK_ALLOWED, "warn")
-
-
-async def http(ctx: ActionContext, **config: Any) -> ActionResult:
-    return await HttpRequestAction().execute(HttpRequestConfig.model_validate(config), ctx)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def answer_raw(head: bytes, body: bytes = b"") -> AsyncIterator[str]:

@@ -9,33 +9,13 @@ anything was sent (connection refused) is always retried.
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from app.integrations.base import ActionContext, ActionResult
-from app.integrations.http_request import HttpRequestAction, HttpRequestConfig
-from app.integrations.outbound_client import build_outbound_client
+from app.integrations.base import ActionContext
 from app.integrations.slack_message import SlackMessageAction, SlackMessageConfig
-from tests.integrations.conftest import LOOPBACK_ALLOWED, LocalServer
-
-
-@pytest.fixture
-async def context() -> AsyncIterator[ActionContext]:
-    async with build_outbound_client(LOOPBACK_ALLOWED) as client:
-        yield ActionContext({"trigger": {"body": {}}}, client, LOOPBACK_ALLOWED, "warn")
-
-
-async def http(ctx: ActionContext, **config: Any) -> ActionResult:
-    return await HttpRequestAction().execute(HttpRequestConfig.model_validate(config), ctx)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.integrations.conftest import LocalServer, closed_port, http
 
 
 @pytest.mark.parametrize(
