@@ -7,11 +7,9 @@ the one guarded outbound client, and the answer becomes `steps[i].response` for 
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -22,7 +20,12 @@ from app.integrations.outbound_client import (
     OutboundPolicy,
     send_request,
 )
-from app.integrations.repeat_safety import NOT_SENT_AGAIN, is_safe_to_repeat
+from app.integrations.repeat_safety import (
+    is_safe_to_repeat,
+    not_sent_again,
+    settle_after_redirect,
+)
+from app.integrations.request_checks import check_header_name, describe_url_problem
 from app.integrations.request_options import (
     AuthPreset,
     BodyMode,
@@ -35,19 +38,13 @@ from app.integrations.request_rendering import (
     TemplateRenderer,
     render_headers,
 )
-from app.integrations.response_summary import HIDDEN, display_request, summarize_response
-from app.workflows.templating import check_template
-
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-# How the message is framed and how the connection behaves is Hookline's to set: a
-# user's Transfer-Encoding or Content-Length could end the request early on a pooled
-# connection and slip a second request in behind it (request smuggling).
-_FRAMING_HEADERS = frozenset(
-    {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te"}
-    | {"trailer", "proxy-connection", "expect"}
+from app.integrations.response_summary import (
+    HIDDEN,
+    display_request,
+    summarize_response,
+    without_any_password,
 )
-_TEMPLATE_PART = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-_PLACEHOLDER = "placeholder"
+from app.workflows.templating import check_template
 
 HELP = """\
 Sends one HTTP request to another service, for example to post a message to a chat \
@@ -115,13 +112,13 @@ class HttpRequestConfig(BaseModel):
     @classmethod
     def _header_names_are_valid(cls, headers: dict[str, str]) -> dict[str, str]:
         for name in headers:
-            _check_header_name(name)
+            check_header_name(name)
         return headers
 
     @field_validator("api_key_header")
     @classmethod
     def _api_key_header_is_valid(cls, name: str) -> str:
-        _check_header_name(name)
+        check_header_name(name)
         return name
 
     @model_validator(mode="after")
@@ -130,31 +127,6 @@ class HttpRequestConfig(BaseModel):
         if needed is not None and not getattr(self, needed):
             raise ValueError(f"The {self.auth} authentication needs a {needed.replace('_', ' ')}.")
         return self
-
-
-def _check_header_name(name: str) -> None:
-    if not _HEADER_NAME.fullmatch(name):
-        raise ValueError(f'"{name}" is not a valid header name (use letters, digits and dashes).')
-    if name.lower() in _FRAMING_HEADERS:
-        raise ValueError(f'Hookline sets the "{name}" header itself; remove it from the headers.')
-
-
-def describe_url_problem(url: str, *, templated: bool) -> str | None:
-    """Say what is wrong with a web address, or None; template parts count as filled in."""
-    candidate = _TEMPLATE_PART.sub(_PLACEHOLDER, url) if templated else url
-    if templated and candidate.startswith(_PLACEHOLDER):
-        return None  # the whole address comes from the data; checked again when it runs
-    parts = urlsplit(candidate)
-    if parts.scheme.lower() not in ("http", "https"):
-        return "The address must start with http:// or https://."
-    if not parts.hostname:
-        return "The address must include a host name, like https://api.example.com/."
-    if not templated:
-        try:
-            parts.port  # noqa: B018 - reading it validates the port
-        except ValueError:
-            return "The port in the address must be a number between 0 and 65535."
-    return None
 
 
 @dataclass(frozen=True)
@@ -210,12 +182,18 @@ class HttpRequestAction(ActionType[HttpRequestConfig]):
         except BlockedDestination as exc:
             return _failed(exc.message, request_display, renderer.warnings, started)
         except OutboundError as exc:
-            step = {"type": self.type_name, "config": config.model_dump()}
-            if exc.maybe_delivered and not is_safe_to_repeat(step):
-                message = f"{exc.message} {NOT_SENT_AGAIN}"
+            if exc.maybe_delivered and not self._safe_to_repeat(config):
+                message = not_sent_again(exc.message)
                 return _failed(message, request_display, renderer.warnings, started)
             return _failed(exc.message, request_display, renderer.warnings, started, True)
-        return summarize_response(response, request_display, tuple(renderer.warnings))
+        result = summarize_response(response, request_display, tuple(renderer.warnings))
+        if not response.redirects:
+            return result
+        safe = self._safe_to_repeat(config)
+        return settle_after_redirect(result, redirects=response.redirects, safe=safe)
+
+    def _safe_to_repeat(self, config: HttpRequestConfig) -> bool:
+        return is_safe_to_repeat({"type": self.type_name, "config": config.model_dump()})
 
 
 def prepare_request(config: HttpRequestConfig, renderer: TemplateRenderer) -> PreparedRequest:
@@ -223,7 +201,7 @@ def prepare_request(config: HttpRequestConfig, renderer: TemplateRenderer) -> Pr
     url = renderer.text("URL", config.url).strip()
     problem = describe_url_problem(url, templated=False)
     if problem is not None:
-        raise FieldProblem(f"URL: {problem} (it came out as {url!r})")
+        raise FieldProblem(f"URL: {problem} (it came out as {without_any_password(url)!r})")
     url = with_query(url, config.query, renderer)
     headers = render_headers(config.headers, renderer)
     preset = auth_headers(

@@ -42,6 +42,7 @@ class OutboundResponse:
     duration_ms: int
     final_url: str
     max_bytes: int = 0  # the cap the body was read up to (the policy's max_response_bytes)
+    redirects: int = 0  # redirects followed before this answer: an earlier address got it
 
 
 class OutboundClient:
@@ -111,6 +112,7 @@ async def send_request(
         duration_ms,
         answer.final_url,
         policy.max_response_bytes,
+        answer.redirects,
     )
 
 

@@ -53,6 +53,7 @@ class Answer:
     body: bytes
     truncated: bool
     final_url: str
+    redirects: int = 0  # hops that answered with a redirect before this answer
 
 
 class _Hops:
@@ -170,7 +171,8 @@ class OutboundPool:
             (name.decode("latin-1").lower(), _header_text(value))
             for name, value in answer.raw_headers
         ]
-        return Answer(answer.status, headers_back, body, truncated, str(answer.url))
+        redirects = max(hops.answered - 1, 0)
+        return Answer(answer.status, headers_back, body, truncated, str(answer.url), redirects)
 
     def _timeout_for(self, policy: OutboundPolicy) -> aiohttp.ClientTimeout:
         """The policy's connect and read limits as aiohttp's (one object per distinct pair).

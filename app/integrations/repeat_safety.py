@@ -9,7 +9,10 @@ outcome instead of risking a double charge or a duplicate message.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+
+from app.integrations.base import ActionResult
 
 SIDE_EFFECT_FREE_TYPES = frozenset({"filter", "paths", "delay", "formatter"})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -32,3 +35,19 @@ NOT_SENT_AGAIN = (
     "again (this step is not marked safe to send twice). Check "
     'the destination; if nothing arrived, use "Retry from the failed step" on the run page.'
 )
+AFTER_REDIRECT = "This answer came from the address the destination redirected to."
+
+
+def not_sent_again(reason: str) -> str:
+    """`reason` (one failure's own sentence) followed by NOT_SENT_AGAIN."""
+    reason = reason.rstrip()
+    return f"{reason}{'' if reason.endswith(('.', '!', '?')) else '.'} {NOT_SENT_AGAIN}"
+
+
+def settle_after_redirect(result: ActionResult, *, redirects: int, safe: bool) -> ActionResult:
+    """A retryable failure answered after a redirect is final unless the step is safe to
+    repeat: the first address answered with the redirect, so it may have acted already."""
+    if not redirects or safe or result.outcome != "failed" or not result.retryable:
+        return result
+    reason = f"{(result.error or 'The step failed').rstrip()} {AFTER_REDIRECT}"
+    return replace(result, retryable=False, error=not_sent_again(reason))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import email.utils
+import re
 from datetime import UTC, datetime
 from email.message import Message
 from http import HTTPStatus
@@ -49,6 +50,19 @@ def without_password(url: str) -> str:
         return url
     user = userinfo.split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{user}:{HIDDEN}@{host}"))
+
+
+_PASSWORD_LOOSELY = re.compile(r"(://[^:/@\s]*):\S*@")
+
+
+def without_any_password(text: str) -> str:
+    """`without_password` for text that may not parse as a URL (a template that rendered
+    badly): everything from `scheme://user:` to the last `@` is hidden, erring on the
+    side of hiding."""
+    precise = without_password(text)
+    if precise != text:
+        return precise
+    return _PASSWORD_LOOSELY.sub(lambda found: f"{found[1]}:{HIDDEN}@", text, count=1)
 
 
 def summarize_response(

@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.integrations.base import ActionContext, ActionResult
-from app.integrations.http_request import describe_url_problem
 from app.integrations.outbound_client import BlockedDestination, OutboundError, send_request
-from app.integrations.repeat_safety import NOT_SENT_AGAIN
+from app.integrations.repeat_safety import not_sent_again, settle_after_redirect
+from app.integrations.request_checks import describe_url_problem
 from app.integrations.response_summary import display_request, summarize_response
 from app.integrations.step_results import failed
 from app.workflows.exact_json import dump_exact_json
@@ -58,7 +58,7 @@ async def post_json(
         return replace(failed(exc.message, started, warnings), request=shown)
     except OutboundError as exc:
         if exc.maybe_delivered:  # a chat message sent twice is posted twice
-            message = f"{exc.message} {NOT_SENT_AGAIN}"
+            message = not_sent_again(exc.message)
             return replace(failed(message, started, warnings), request=shown)
         return replace(failed(exc.message, started, warnings), request=shown, retryable=True)
     result = summarize_response(response, shown, tuple(warnings))
@@ -69,4 +69,4 @@ async def post_json(
         detail = response.body[:MAX_ERROR_DETAIL].decode("utf-8", errors="replace").strip()
         reason = f"{service} answered {response.status}" + (f": {detail}" if detail else "")
         result = replace(result, error=reason)
-    return result
+    return settle_after_redirect(result, redirects=response.redirects, safe=False)
