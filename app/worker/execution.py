@@ -44,6 +44,7 @@ from app.store.steps_sqlite import (
 from app.store.tables import Workflow, utcnow
 from app.worker.alerts import count_if_claim_ended_run, count_run_end
 from app.worker.runtime import WorkerRuntime
+from app.worker.step_configs import invalid_settings
 from app.workflows.engine import (
     Decision,
     decide_after_step,
@@ -261,7 +262,7 @@ async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[s
     except UnknownActionType as exc:
         return _failure(str(exc), started)
     except ValidationError as exc:
-        return _failure(f"This step's settings are invalid: {_first_error(exc)}", started)
+        return _failure(invalid_settings(exc), started)
     strict = bool(getattr(ready.config, "strict_templates", False))
     ctx = ActionContext(
         template_context=context,
@@ -276,12 +277,6 @@ async def _execute(runtime: WorkerRuntime, step: dict[str, Any], context: dict[s
         return _failure(f"Hookline hit an internal error running this step ({exc!r}).", started)
     # A destination may echo the request: its secrets must not be recorded.
     return scrub_result(result, secrets=ready.secrets, config=ready.opened)
-
-
-def _first_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
 
 
 def _failure(message: str, started: float) -> ActionResult:

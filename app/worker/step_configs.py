@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from app.integrations.base import ActionType
 from app.integrations.registry import get_action
@@ -68,3 +68,11 @@ class StepConfigs:
         opened = open_step_config(self.settings, config)
         validated = action.config_model.model_validate(opened)
         return OpenedStep(action, validated, opened, tuple(secret_values(opened)))
+
+
+def invalid_settings(exc: ValidationError) -> str:
+    """The run's error for a stored config that no longer validates: its first problem."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    said = str(first.get("msg")).removeprefix("Value error, ")
+    return f"This step's settings are invalid: {where + ': ' if where else ''}{said}"

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from app.integrations.registry import UnknownActionType
 from app.settings import AppSettings, Settings
 from app.store.sealing import seal_secrets, vault_for
-from app.worker.step_configs import StepConfigs
+from app.worker.step_configs import StepConfigs, invalid_settings
 
 SETTINGS = Settings(app=AppSettings(env="test", secret_key="s" * 40))
 
@@ -64,3 +64,14 @@ def test_invalid_settings_fail_every_time() -> None:
             configs.open(http_step("https://a.example/", method="FETCH"))
     with pytest.raises(UnknownActionType):
         configs.open({"type": "teleport", "config": {}})
+
+
+def test_a_stored_step_that_no_longer_validates_says_why_in_plain_words() -> None:
+    """E.g. a step saved before framing headers were refused: the run names the header."""
+    step = http_step("https://a.example/", headers={"Transfer-Encoding": "chunked"})
+    with pytest.raises(ValidationError) as raised:
+        StepConfigs(SETTINGS).open(step)
+    assert invalid_settings(raised.value) == (
+        "This step's settings are invalid: headers: Hookline sets the "
+        '"Transfer-Encoding" header itself; remove it from the headers.'
+    )
