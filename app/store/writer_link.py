@@ -15,8 +15,10 @@ child from its own interpreter). Frames are a 4-byte length and a pickle:
     parent → child   (request id, True, result) or (request id, False, exception)
 
 Nothing depends on the link for safety: a unit either committed or did not, as with a
-local writer. If the link breaks (the parent is gone), every waiting unit fails with
-`LinkBroken`, and the child stops soon anyway (stdin EOF).
+local writer. If the link breaks (the parent is gone), a unit already sent fails with
+`LinkBroken` (whether it committed is unknown, so the step's usual rules for a worker
+that stopped mid-way apply), and later units run on the child's own writer, so steps
+still finishing in the child's stop grace are recorded.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import struct
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from app.store.sqlite_writer import SqliteWriter
+from app.store.sqlite_writer import SqliteWriter, UnitRunner
 
 T = TypeVar("T")
 log = logging.getLogger("hookline.writer_link")
@@ -93,32 +95,44 @@ async def serve_units(sock: socket.socket, writer: SqliteWriter) -> None:
 
 
 class RemoteWriter:
-    """Child side: `run(unit)` like `SqliteWriter.run`, executed by the parent's writer."""
+    """Child side: `run(unit)` like `SqliteWriter.run`, executed by the parent's writer
+    (or by `fallback`, the child's own writer, once the link is broken)."""
 
-    def __init__(self, reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        stream: asyncio.StreamWriter,
+        fallback: UnitRunner | None = None,
+    ) -> None:
         self._reader = reader
         self._stream = stream
+        self._fallback = fallback
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._broken: LinkBroken | None = None
         self._answers = asyncio.create_task(self._read_answers())
 
     @classmethod
-    async def over(cls, sock: socket.socket) -> RemoteWriter:
+    async def over(cls, sock: socket.socket, fallback: UnitRunner | None = None) -> RemoteWriter:
         """The writer at the other end of `sock` (the child's end of the socket pair)."""
         reader, stream = await asyncio.open_connection(sock=sock)
-        return cls(reader, stream)
+        return cls(reader, stream, fallback)
 
     async def run(self, unit: Callable[..., T], *, wait_at_most: float | None = None) -> T:
-        if self._broken is not None:
-            raise self._broken
-        request_id = next(self._ids)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        frame = _frame((request_id, unit, wait_at_most))  # raises here if it cannot cross
-        self._waiting[request_id] = future
-        self._stream.write(frame)
-        result: T = await future
-        return result
+        if self._broken is None:
+            request_id = next(self._ids)
+            frame = _frame((request_id, unit, wait_at_most))  # raises if it cannot cross
+            try:
+                self._stream.write(frame)
+            except (RuntimeError, ConnectionError):  # the transport is closed: not sent
+                self._break()
+            else:
+                future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+                self._waiting[request_id] = future
+                return await future
+        if self._fallback is None:
+            raise self._broken or LinkBroken("the web process's database writer is gone")
+        return await self._fallback.run(unit, wait_at_most=wait_at_most)
 
     async def _read_answers(self) -> None:
         try:
@@ -133,7 +147,13 @@ class RemoteWriter:
                     future.set_exception(value)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
-        self._broken = LinkBroken("the web process's database writer is gone")
+        self._break()
+
+    def _break(self) -> None:
+        """The parent is gone: units in flight fail, later ones go to the fallback."""
+        if self._broken is None:
+            self._broken = LinkBroken("the web process's database writer is gone")
+            log.warning("lost the link to the web process's database writer")
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(self._broken)

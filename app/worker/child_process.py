@@ -127,7 +127,9 @@ async def serve_steps(settings: Settings, *, parent: int) -> None:
     link = None
     fd = os.environ.get(WRITER_FD_VARIABLE)
     if fd is not None and runtime.sqlite_writer is not None:
-        link = runtime.sqlite_writer = await RemoteWriter.over(socket.socket(fileno=int(fd)))
+        own = runtime.sqlite_writer  # used once the parent is gone (its stop grace)
+        link = await RemoteWriter.over(socket.socket(fileno=int(fd)), fallback=own)
+        runtime.sqlite_writer = link
     worker.read_back(0)  # whatever was stored while no worker ran
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

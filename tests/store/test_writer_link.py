@@ -109,3 +109,23 @@ async def test_when_the_parent_is_gone_waiting_and_later_units_fail_clearly() ->
     with pytest.raises(LinkBroken):
         await remote.run(partial(insert_item, name="y"))
     await remote.close()
+
+
+async def test_after_the_parent_is_gone_later_units_run_on_the_childs_own_writer(
+    db_path: str,
+) -> None:
+    """Steps finishing in the child's stop grace still get their outcome recorded."""
+    parent_end, child_end = socket.socketpair()
+    own = SqliteWriter(db_path)
+    remote = await RemoteWriter.over(child_end, fallback=own)
+    in_flight: asyncio.Task[Any] = asyncio.create_task(remote.run(partial(insert_item, name="x")))
+    await asyncio.sleep(0.05)
+    parent_end.close()
+    with pytest.raises(LinkBroken):  # sent, never answered: whether it committed is unknown
+        await asyncio.wait_for(in_flight, 5)
+
+    assert await asyncio.wait_for(remote.run(partial(insert_item, name="late")), 5) == "LATE"
+    assert _stored(db_path) == {"late"}
+    assert own.units == 1
+    await remote.close()
+    await own.close()

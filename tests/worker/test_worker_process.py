@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -128,6 +129,27 @@ def test_a_killed_child_is_restarted_and_a_killed_parent_leaves_no_child(
         os.kill(serve.pid, signal.SIGKILL)
         serve.wait()
         _until(lambda: _gone(restarted), timeout=20)
+
+
+def test_steps_finishing_after_the_parent_was_killed_are_still_recorded(
+    tmp_path: Path, sink: LocalServer
+) -> None:
+    """The child records through the parent's writer; with the parent gone it uses its own."""
+    with serving(tmp_path, EMBEDDED_WORKER="process") as (serve, base, user):
+        child = _worker_child(serve)
+        workflow = _workflow(base, user, sink.url("/slow"))
+        for n in range(3):
+            assert httpx.post(workflow["hook_url"], json={"n": n}).status_code == 202
+        _until(lambda: len(sink.received) == 3)  # all three held by the destination
+
+        os.kill(serve.pid, signal.SIGKILL)
+        serve.wait()
+        sink.release.set()  # the child, in its stop grace, gets the answers
+        _until(lambda: _gone(child), timeout=20)
+
+    with sqlite3.connect(tmp_path / "hookline.db") as database:
+        statuses = [status for (status,) in database.execute("SELECT status FROM run")]
+    assert statuses == ["succeeded"] * 3
 
 
 def _kill(pid: int) -> bool:
