@@ -1,9 +1,12 @@
-"""Store-layer fixtures: a session factory on the migrated test database and two owners."""
+"""Store-layer fixtures: a session factory on the migrated test database, two owners, and a
+bare SQLite file with one `item` table for the writer-thread tests."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +19,21 @@ from tests.support.owners import Owner as Owner
 from tests.support.owners import make_owner
 
 HTTP_STEP = {"type": "http_request", "config": {"method": "POST", "url": "https://example.com/"}}
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    """A SQLite file holding `item (name TEXT PRIMARY KEY)` and nothing else."""
+    path = str(tmp_path / "writer.db")
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE item (name TEXT PRIMARY KEY)")
+    return path
+
+
+def stored_items(path: str) -> set[str]:
+    """The item names committed, read on another connection (as another process would)."""
+    with sqlite3.connect(path) as connection:
+        return {name for (name,) in connection.execute("SELECT name FROM item")}
 
 
 @pytest.fixture

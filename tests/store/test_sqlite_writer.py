@@ -12,19 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.store.sqlite_writer import LockWaitExceeded, SqliteWriter, begin_immediate, connect
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> str:
-    path = str(tmp_path / "writer.db")
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE item (name TEXT PRIMARY KEY)")
-    return path
-
-
-def _stored(path: str) -> set[str]:
-    with sqlite3.connect(path) as connection:  # another connection, as another process would
-        return {name for (name,) in connection.execute("SELECT name FROM item")}
+from tests.store.conftest import stored_items
 
 
 def _insert(name: str) -> Callable[[sqlite3.Connection], str]:
@@ -43,7 +31,7 @@ async def test_each_unit_is_visible_elsewhere_when_run_returns_and_batches_are_s
 
     async def store(n: int) -> None:
         await writer.run(_insert(f"item-{n}"))
-        visible_on_return.append(f"item-{n}" in _stored(db_path))
+        visible_on_return.append(f"item-{n}" in stored_items(db_path))
 
     await asyncio.gather(*(store(n) for n in range(50)))
     await writer.close()
@@ -71,7 +59,7 @@ async def test_a_failing_unit_is_rolled_back_alone(db_path: str) -> None:
     assert isinstance(results[1], ValueError)
     assert isinstance(results[2], sqlite3.IntegrityError)
     assert results[3] == "last"
-    assert _stored(db_path) == {"first", "last"}
+    assert stored_items(db_path) == {"first", "last"}
 
 
 async def test_an_unreachable_database_fails_every_caller_without_hanging(tmp_path: Path) -> None:
@@ -91,13 +79,13 @@ async def test_nothing_commits_while_another_writer_holds_exclusive(db_path: str
         pending = asyncio.ensure_future(writer.run(_insert("waits")))
         await asyncio.sleep(0.05)
         assert not pending.done()
-        assert _stored(db_path) == set()
+        assert stored_items(db_path) == set()
         # Meanwhile this process writes through another connection without a lock fight.
         with sqlite3.connect(db_path, timeout=0.1) as other:
             other.execute("INSERT INTO item (name) VALUES ('other')")
     assert await pending == "waits"
     await writer.close()
-    assert _stored(db_path) == {"other", "waits"}
+    assert stored_items(db_path) == {"other", "waits"}
 
 
 async def test_a_closed_writer_refuses_new_work(db_path: str) -> None:
@@ -168,4 +156,4 @@ async def test_a_unit_that_may_wait_only_briefly_fails_unrun_while_another_proce
     assert await patient == "patient"
     await writer.close()
     assert 0.3 <= gave_up_after < 1.0
-    assert _stored(db_path) == {"patient"}  # the unit that gave up never ran
+    assert stored_items(db_path) == {"patient"}  # the unit that gave up never ran

@@ -7,13 +7,13 @@ import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.store.sqlite_writer import SqliteWriter
 from app.store.writer_link import LinkBroken, RemoteWriter, serve_units
+from tests.store.conftest import stored_items
 
 
 def insert_item(connection: sqlite3.Connection, *, name: str) -> str:
@@ -40,19 +40,6 @@ def return_a_function(connection: sqlite3.Connection) -> Any:
     return lambda: None
 
 
-def _stored(path: str) -> set[str]:
-    with sqlite3.connect(path) as connection:
-        return {name for (name,) in connection.execute("SELECT name FROM item")}
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> str:
-    path = str(tmp_path / "link.db")
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE item (name TEXT PRIMARY KEY)")
-    return path
-
-
 @pytest.fixture
 async def linked(db_path: str) -> AsyncIterator[tuple[SqliteWriter, RemoteWriter]]:
     """The parent's writer serving one end of a socket pair; the child's writer on the other."""
@@ -73,7 +60,7 @@ async def test_units_sent_by_the_child_are_committed_by_the_parents_writer(
     names = [f"item-{n}" for n in range(30)]
     results = await asyncio.gather(*(remote.run(partial(insert_item, name=n)) for n in names))
     assert results == [name.upper() for name in names]
-    assert _stored(db_path) == set(names)  # committed when run returned
+    assert stored_items(db_path) == set(names)  # committed when run returned
     assert writer.units == 30  # run by the parent's writer…
     assert writer.batches < 30  # …sharing its transactions
 
@@ -85,7 +72,7 @@ async def test_a_failing_unit_raises_its_own_error_for_the_child_and_stores_noth
     with pytest.raises(ValueError, match="broken cannot be stored"):
         await remote.run(partial(insert_then_fail, name="broken"))
     assert await remote.run(partial(insert_item, name="fine")) == "FINE"
-    assert _stored(db_path) == {"fine"}
+    assert stored_items(db_path) == {"fine"}
 
 
 async def test_an_error_that_cannot_cross_arrives_as_a_plain_error_naming_it(
@@ -125,7 +112,7 @@ async def test_after_the_parent_is_gone_later_units_run_on_the_childs_own_writer
         await asyncio.wait_for(in_flight, 5)
 
     assert await asyncio.wait_for(remote.run(partial(insert_item, name="late")), 5) == "LATE"
-    assert _stored(db_path) == {"late"}
+    assert stored_items(db_path) == {"late"}
     assert own.units == 1
     await remote.close()
     await own.close()
